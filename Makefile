@@ -1,0 +1,76 @@
+# Grant facility portal. `make run` serves the demo on http://127.0.0.1:5000; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the portal needs: WeasyPrint's text stack and fonts (run), Chromium and poppler for tests.
+RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info
+TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
+
+.PHONY: run test lint format venv system-deps test-system-deps translations extract-messages migrate seed \
+        worker beat clean
+
+run: venv system-deps translations migrate seed
+	@echo ""
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop). Demo logins are printed above."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: venv system-deps test-system-deps translations lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (apt-get install python3 python3-venv)"; exit 1; }
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# Installs only what is missing, so a machine that has everything never calls apt-get.
+define install_debs
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+endef
+
+system-deps:
+	$(call install_debs,$(RUN_DEBS))
+
+test-system-deps:
+	$(call install_debs,$(TEST_DEBS))
+
+translations: venv
+	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v "^$$" || true
+	@ls translations/*/LC_MESSAGES/messages.mo >/dev/null
+
+extract-messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+migrate: venv
+	$(FLASK) db upgrade
+
+seed: venv
+	$(FLASK) seed-demo
+
+worker: venv
+	$(BIN)/celery -A workers.celery_app worker --loglevel=info
+
+beat: venv
+	$(BIN)/celery -A workers.celery_app beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

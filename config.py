@@ -1,0 +1,117 @@
+"""Configuration classes. Everything that differs between machines comes from an environment variable
+with a safe default for development; `.env.example` lists them all."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Redis is optional in development: without REDIS_URL, Celery runs tasks eagerly in-process.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    STORAGE_DIR = os.environ.get("STORAGE_DIR", str(BASE_DIR / "instance" / "storage"))
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")  # console | smtp | memory
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Grant Facility <noreply@facility.example>")
+
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)  # seconds
+    INVITATION_MAX_AGE_DAYS = _int("INVITATION_MAX_AGE_DAYS", 14)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "fr")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    FACILITY_NAME = os.environ.get("FACILITY_NAME", "Migration Dialogues Grant Facility")
+    FACILITY_ORG_REF = os.environ.get("FACILITY_ORG_REF", "XM-DAC-47066")
+    FACILITY_SIGNATORY = os.environ.get("FACILITY_SIGNATORY", "Head of the Grant Facility")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
+
+    # Jobs that stay queued longer than this are re-sent by the periodic sweep.
+    JOB_SWEEP_AFTER_SECONDS = _int("JOB_SWEEP_AFTER_SECONDS", 300)
+
+    CELERY: dict = {}
+
+    def __init__(self) -> None:
+        redis = self.REDIS_URL
+        self.CELERY = {
+            "broker_url": redis or "memory://",
+            "result_backend": None,
+            "task_always_eager": not redis,
+            "task_eager_propagates": False,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "broker_transport_options": {"visibility_timeout": 3600},
+            "beat_schedule": {},
+        }
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # the Werkzeug debugger is never on by default: it executes code
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+
+
+class TestingConfig(Config):
+    TESTING = True
+    MAIL_BACKEND = "memory"
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.SECRET_KEY == DEFAULT_SECRET or len(self.SECRET_KEY) < 32:
+            raise RuntimeError("Refusing to start: set SECRET_KEY to a random value of at least 32 characters.")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            raise RuntimeError("Refusing to start: production needs DATABASE_URL pointing at PostgreSQL.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> Config:
+    return CONFIGS[os.environ.get("PORTAL_ENV", "development")]()

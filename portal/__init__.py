@@ -1,0 +1,164 @@
+"""The grant facility portal: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+
+from config import Config, config_from_env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder="static",
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config or config_from_env())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.core import i18n, jobs  # noqa: F401 - jobs registers its session hooks
+    from portal.core.celery import celery_init_app
+    from portal.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    celery_init_app(app)
+    _import_models()
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from portal.accounts.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _import_models() -> None:
+    """Import every area's models so that metadata (and Alembic) sees the whole schema."""
+    from portal.accounts import models as _accounts  # noqa: F401
+    from portal.calls import models as _calls  # noqa: F401
+    from portal.core import audit as _audit  # noqa: F401
+    from portal.documents import models as _documents  # noqa: F401
+    from portal.evaluation import models as _evaluation  # noqa: F401
+    from portal.grants import models as _grants  # noqa: F401
+    from portal.organisations import models as _organisations  # noqa: F401
+    from portal.proposals import models as _proposals  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.routes import bp as accounts_bp
+    from portal.admin.routes import bp as admin_bp
+    from portal.calls.routes import bp as calls_bp
+    from portal.documents.routes import bp as documents_bp
+    from portal.evaluation.routes import bp as evaluation_bp
+    from portal.grants.routes import bp as grants_bp
+    from portal.main.routes import bp as main_bp
+    from portal.organisations.routes import bp as organisations_bp
+    from portal.proposals.routes import bp as proposals_bp
+
+    for bp in (
+        main_bp,
+        accounts_bp,
+        admin_bp,
+        organisations_bp,
+        calls_bp,
+        proposals_bp,
+        evaluation_bp,
+        grants_bp,
+        documents_bp,
+    ):
+        app.register_blueprint(bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from portal.extensions import db
+
+    def page(code: int, title, message):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return page(400, _l("Bad request"), _l("The request could not be understood. Please go back and try again."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return page(
+            400,
+            _l("Your session has expired"),
+            _l("The form was open for too long or your session ended. Go back, reload the page and send it again."),
+        )
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return page(403, _l("Not allowed"), _l("You do not have permission to do this."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return page(404, _l("Page not found"), _l("There is nothing here, or you do not have access to it."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(e):
+        return page(405, _l("Not allowed"), _l("This action cannot be done this way."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return page(413, _l("File too large"), _l("What you sent is larger than the portal accepts."))
+
+    @app.errorhandler(StaleDataError)
+    def stale(e):
+        db.session.rollback()
+        return page(
+            409,
+            _l("Someone else changed this first"),
+            _l(
+                "This record was changed by someone else while you were working. Reload it and apply your change again."
+            ),
+        )
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return page(500, _l("Something went wrong"), _l("The error was logged. Please try again in a moment."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal.core import countries, i18n
+
+    app.jinja_env.globals.update(
+        country_name=lambda code: countries.name(code, i18n.locale_code()),
+        locale_code=i18n.locale_code,
+        localized=i18n.localized,
+        facility_name=lambda: app.config["FACILITY_NAME"],
+    )
+    app.jinja_env.filters.update(money=i18n.money, date=i18n.date, instant=i18n.instant)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.main.cli import register
+
+    register(app)

@@ -1,0 +1,78 @@
+"""Generated documents (award letters first): one row per document and version, with the status of the job
+that renders it, and the fingerprint of what it produced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import utcnow
+from portal.extensions import db
+
+if TYPE_CHECKING:
+    from portal.grants.models import Grant
+
+
+class DocumentKind(enum.StrEnum):
+    AWARD_LETTER = "award_letter"
+
+
+class DocumentStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+DOCUMENT_STATUS_VALUES = tuple(s.value for s in DocumentStatus)
+# Unambiguous characters for codes people read aloud or type from paper (no 0/O, 1/I/L).
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_verification_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.QUEUED.value, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True, default=new_verification_code)
+    storage_key: Mapped[str | None] = mapped_column(String(200))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    rendered_at: Mapped[dt.datetime | None]
+    superseded_at: Mapped[dt.datetime | None]
+
+    grant: Mapped[Grant | None] = relationship(back_populates="documents")
+
+    __table_args__ = (
+        UniqueConstraint("kind", "grant_id", "version"),
+        CheckConstraint(f"status IN {DOCUMENT_STATUS_VALUES!r}", name="status_known"),
+    )
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == DocumentStatus.READY
+
+    @property
+    def filename(self) -> str:
+        number = self.grant.agreement_number if self.grant else str(self.id)
+        return f"award-letter-{number}-v{self.version}.pdf"

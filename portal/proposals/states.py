@@ -1,0 +1,63 @@
+"""The state machine of a proposal: the only place that changes `Proposal.status`.
+
+Every transition is checked against the table below, refused with a clear message when illegal, and
+written to the audit log with its reason."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.proposals.models import Proposal
+from portal.proposals.models import ProposalStatus as S
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}),
+    S.UNDER_REVIEW: frozenset({S.AWARDED, S.REJECTED}),
+    S.AWARDED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset({S.DRAFT}),
+}
+
+STATUS_LABELS = {
+    S.DRAFT: _l("Draft"),
+    S.SUBMITTED: _l("Submitted"),
+    S.UNDER_REVIEW: _l("Under review"),
+    S.AWARDED: _l("Awarded"),
+    S.REJECTED: _l("Rejected"),
+    S.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+class IllegalTransitionError(Exception):
+    """Raised with a message a person can read."""
+
+
+def can_transition(proposal: Proposal, to: str) -> bool:
+    return to in TRANSITIONS.get(proposal.status, frozenset())
+
+
+def transition(proposal: Proposal, to: str, *, by, reason: str = "") -> Proposal:
+    """Move `proposal` to status `to`, or raise IllegalTransitionError."""
+    before = proposal.status
+    if not can_transition(proposal, to):
+        raise IllegalTransitionError(
+            _l(
+                "A proposal that is “%(current)s” cannot become “%(target)s”.",
+                current=STATUS_LABELS.get(before, before),
+                target=STATUS_LABELS.get(to, to),
+            )
+        )
+    proposal.status = to
+    if to == S.SUBMITTED:
+        proposal.submitted_at = utcnow()
+    audit.record(
+        f"proposal.{to}",
+        proposal,
+        actor=by,
+        before={"status": before},
+        after={"status": to, "reason": reason} if reason else {"status": to},
+    )
+    return proposal
