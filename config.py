@@ -10,9 +10,14 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production
 
 
+def _env(name: str, default: str) -> str:
+    """An environment variable; empty counts as unset (so a blank line in .env keeps the default)."""
+    return os.environ.get(name) or default
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    if value is None:
+    if not value:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -23,21 +28,21 @@ def _int(name: str, default: int) -> int:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.sqlite3'}")
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET)
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Redis is optional in development: without REDIS_URL, Celery runs tasks eagerly in-process.
-    REDIS_URL = os.environ.get("REDIS_URL", "")
-    STORAGE_DIR = os.environ.get("STORAGE_DIR", str(BASE_DIR / "instance" / "storage"))
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    REDIS_URL = _env("REDIS_URL", "")
+    STORAGE_DIR = _env("STORAGE_DIR", str(BASE_DIR / "instance" / "storage"))
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")  # console | smtp | memory
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console")  # console | smtp | memory
+    MAIL_SERVER = _env("MAIL_SERVER", "localhost")
     MAIL_PORT = _int("MAIL_PORT", 25)
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Grant Facility <noreply@facility.example>")
+    MAIL_USERNAME = _env("MAIL_USERNAME", "")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Grant Facility <noreply@facility.example>")
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)  # seconds
     INVITATION_MAX_AGE_DAYS = _int("INVITATION_MAX_AGE_DAYS", 14)
@@ -48,9 +53,9 @@ class Config:
     LANGUAGES = ("en", "fr")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
-    FACILITY_NAME = os.environ.get("FACILITY_NAME", "Migration Dialogues Grant Facility")
-    FACILITY_ORG_REF = os.environ.get("FACILITY_ORG_REF", "XM-DAC-47066")
-    FACILITY_SIGNATORY = os.environ.get("FACILITY_SIGNATORY", "Head of the Grant Facility")
+    FACILITY_NAME = _env("FACILITY_NAME", "Migration Dialogues Grant Facility")
+    FACILITY_ORG_REF = _env("FACILITY_ORG_REF", "XM-DAC-47066")
+    FACILITY_SIGNATORY = _env("FACILITY_SIGNATORY", "Head of the Grant Facility")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -82,21 +87,21 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the Werkzeug debugger is never on by default: it executes code
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console")
 
 
 class TestingConfig(Config):
     TESTING = True
     MAIL_BACKEND = "memory"
     WTF_CSRF_ENABLED = False
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,4 +119,4 @@ CONFIGS = {
 
 
 def config_from_env() -> Config:
-    return CONFIGS[os.environ.get("PORTAL_ENV", "development")]()
+    return CONFIGS[_env("PORTAL_ENV", "development")]()

@@ -19,6 +19,8 @@ from flask_migrate import upgrade
 from sqlalchemy import orm
 
 from config import TestingConfig
+
+TestingConfig.__test__ = False  # not a test class, despite its name
 from portal import create_app
 from portal.core import mail
 from portal.extensions import db
@@ -124,6 +126,22 @@ def _empty_outbox(app):
 def outbox(app):
     with app.app_context():
         return mail.outbox()
+
+
+@pytest.fixture
+def other_app(app, tmp_path):
+    """A second app for a test that needs other settings (mark the test `committed`: it must not run inside the
+    session app's test transaction). The session app's Celery is made current again afterwards."""
+
+    def make(**settings):
+        config = TestingConfig()
+        config.STORAGE_DIR = str(tmp_path / "storage")
+        for key, value in settings.items():
+            setattr(config, key, value)
+        return create_app(config)
+
+    yield make
+    app.extensions["celery"].set_default()
 
 
 @pytest.fixture

@@ -98,5 +98,5 @@ def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
 @pytest.fixture
 def real_broker(app, celery_worker, monkeypatch):
     """Within the test, send tasks to Redis for the worker instead of running them in-process."""
-    monkeypatch.setattr(app.extensions["celery"].conf, "task_always_eager", False)
+    monkeypatch.setitem(app.extensions["celery"].conf, "task_always_eager", False)
     return celery_worker
