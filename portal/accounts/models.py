@@ -71,6 +71,11 @@ class User(UserMixin, db.Model):
         return hashlib.sha256((self.password_hash or "unset").encode()).hexdigest()[:16]
 
     # -- Flask-Login --
+    def get_id(self) -> str:
+        """The session carries the password's fingerprint too: changing or resetting the password ends every
+        other session of the account (see the user loader in portal/__init__.py)."""
+        return f"{self.id}:{self.password_state()}"
+
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active

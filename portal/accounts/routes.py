@@ -1,49 +1,258 @@
-"""STUB: to be replaced by the area's real routes."""
+"""Sign-in, registration, password reset, invitations and the account page."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-from portal.core.access import authenticated, public, role_required  # noqa: F401
+import logging
 
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.accounts import operations
+from portal.accounts.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    role_label,
+    show_error,
+)
+from portal.accounts.operations import AccountError, InvitationError
+from portal.core.access import authenticated, public
+from portal.core.i18n import locale_code
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__, url_prefix=None)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict:
+    return {"role_label": role_label}
+
+
+def _sign_in(user) -> None:
+    session.clear()  # a new session at sign-in: nothing of the anonymous one carries over
+    login_user(user)
+    session["locale"] = user.locale
+
+
+def _message_page(title: str, message: str, link: str | None = None, link_label: str | None = None, code: int = 200):
+    return (
+        render_template("accounts/message.html", title=title, message=message, link=link, link_label=link_label),
+        code,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    return "stub accounts.login"
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(form.email.data, form.password.data)
+        except AccountError as err:
+            db.session.rollback()
+            show_error(form, err)
+        else:
+            db.session.commit()
+            _sign_in(user)
+            target = form.next.data
+            return redirect(target if operations.is_local_path(target) else url_for("main.home"))
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @authenticated
 def logout():
-    return "stub accounts.logout"
+    operations.record_logout(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("main.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
 def register():
-    return "stub accounts.register"
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.register_user(
+                form.email.data, form.full_name.data, form.password.data, locale=locale_code()
+            )
+        except AccountError as err:
+            db.session.rollback()
+            show_error(form, err)
+        else:
+            db.session.commit()
+            _sign_in(user)
+            flash(_("Welcome! Your account is ready. Now tell us about your organisation."), "success")
+            return redirect(url_for("organisations.create"))
+    return render_template("accounts/register.html", form=form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
 def forgot_password():
-    return "stub accounts.forgot_password"
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        operations.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _(
+                "If an account exists for %(email)s, we have sent it a link to choose a new password. "
+                "Check your inbox (and your spam folder).",
+                email=operations.normalise_email(form.email.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
-def reset_password(token):
-    return "stub accounts.reset_password"
+def reset_password(token: str):
+    try:
+        operations.user_for_reset_token(token)
+    except AccountError as err:
+        return _message_page(
+            _("This link cannot be used"),
+            err.message,
+            url_for("accounts.forgot_password"),
+            _("Ask for a new link"),
+            410,
+        )
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(token, form.password.data)
+        except AccountError as err:
+            db.session.rollback()
+            show_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Sign in with your new password."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @public
-def accept_invitation(token):
-    return "stub accounts.accept_invitation"
+def accept_invitation(token: str):
+    try:
+        invitation = operations.find_invitation(token)
+    except InvitationError as err:
+        return _message_page(
+            _("This invitation cannot be used"),
+            err.message,
+            None,
+            None,
+            410,
+        )
+    existing = operations.find_user(invitation.email)
+
+    if existing is None:
+        form = AcceptInvitationForm()
+        if form.validate_on_submit():
+            try:
+                user = operations.accept_invitation_new_account(
+                    invitation, full_name=form.full_name.data, password=form.password.data, locale=locale_code()
+                )
+            except InvitationError as err:
+                db.session.rollback()
+                show_error(form, err)
+            else:
+                db.session.commit()
+                if current_user.is_authenticated:
+                    logout_user()
+                _sign_in(user)
+                flash(_("Welcome! Your account is ready."), "success")
+                if invitation.organisation_id:
+                    return redirect(url_for("organisations.view", org_id=invitation.organisation_id))
+                return redirect(url_for("main.home"))
+        return render_template("accounts/invitation.html", invitation=invitation, form=form, state="new")
+
+    if invitation.organisation_id is None:
+        return _message_page(
+            _("This invitation cannot be used"),
+            _(
+                "An account with this e-mail address already exists, so this staff invitation cannot be used. "
+                "Please contact the administrator to change your role."
+            ),
+            code=409,
+        )
+    if not current_user.is_authenticated:
+        login_link = url_for("accounts.login", next=request.path)
+        return render_template("accounts/invitation.html", invitation=invitation, state="sign_in", login=login_link)
+    if current_user.id != existing.id:
+        return render_template("accounts/invitation.html", invitation=invitation, state="wrong_user")
+
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            operations.accept_invitation_existing_account(invitation, current_user._get_current_object())
+        except InvitationError as err:
+            db.session.rollback()
+            show_error(form, err)
+        else:
+            db.session.commit()
+            flash(
+                _("You are now a member of %(name)s.", name=invitation.organisation.name),
+                "success",
+            )
+            return redirect(url_for("organisations.view", org_id=invitation.organisation_id))
+    return render_template("accounts/invitation.html", invitation=invitation, form=form, state="confirm")
 
 
 @bp.route("/account", methods=["GET", "POST"])
 @authenticated
 def account():
-    return "stub accounts.account"
+    user = current_user._get_current_object()
+    posted = request.form if request.method == "POST" else None
+    changing_password = posted is not None and "password-submit" in posted
+    profile = ProfileForm(prefix="profile", obj=user, formdata=None if changing_password else posted)
+    password = ChangePasswordForm(prefix="password", formdata=posted if changing_password else None)
+
+    if posted is not None and not changing_password and profile.validate():
+        try:
+            operations.update_account(
+                user,
+                full_name=profile.full_name.data,
+                locale=profile.locale.data,
+                timezone=profile.timezone.data,
+                by=user,
+            )
+        except AccountError as err:
+            db.session.rollback()
+            show_error(profile, err)
+        else:
+            db.session.commit()
+            session["locale"] = user.locale
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for("accounts.account"))
+
+    if changing_password and password.validate():
+        try:
+            operations.change_password(user, password.current_password.data, password.password.data)
+        except AccountError as err:
+            db.session.rollback()
+            show_error(password, err)
+        else:
+            db.session.commit()
+            login_user(user)  # this session follows the new password; every other session of the account ends
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("accounts.account"))
+
+    return render_template("accounts/account.html", profile=profile, password=password, user=user)

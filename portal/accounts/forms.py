@@ -1,0 +1,153 @@
+"""Forms of the accounts area; validation messages a person understands."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from portal.accounts.models import MIN_PASSWORD_LENGTH, Role
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+ROLE_LABELS = {
+    Role.APPLICANT.value: _l("Applicant"),
+    Role.EVALUATOR.value: _l("Evaluator"),
+    Role.MANAGER.value: _l("Programme manager"),
+    Role.ADMIN.value: _l("Administrator"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    return tuple(sorted(name for name in zoneinfo.available_timezones() if name not in ("localtime", "Factory")))
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_field(label=None):
+    return EmailField(
+        label or _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Email(_l("Enter a valid e-mail address, like name@example.org.")),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+        ],
+    )
+
+
+def _new_password_fields(label=None):
+    password = PasswordField(
+        label or _l("Password"),
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        validators=[
+            DataRequired(_l("Choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Your password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(_l("Repeat your password.")),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+    )
+    return password, confirm
+
+
+def _full_name_field():
+    return StringField(
+        _l("Full name"),
+        validators=[
+            DataRequired(_l("Enter your full name.")),
+            Length(max=200, message=_l("A name has at most 200 characters.")),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"), filters=[strip], validators=[DataRequired(_l("Enter your e-mail address."))]
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    next = HiddenField()
+    submit = SubmitField(_l("Sign in"))
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    full_name = _full_name_field()
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Create my account"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Set my new password"))
+
+
+class AcceptInvitationForm(FlaskForm):
+    """A person without an account accepts an invitation by choosing their name and password."""
+
+    full_name = _full_name_field()
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Create my account"))
+
+
+class ConfirmForm(FlaskForm):
+    """A single button (with CSRF) to confirm an action."""
+
+    submit = SubmitField(_l("Accept the invitation"))
+
+
+class ProfileForm(FlaskForm):
+    full_name = _full_name_field()
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l("Dates and times are shown in this time zone."),
+        validate_choice=True,
+    )
+    submit = SubmitField(_l("Save my details"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(name) for name in timezone_names()]
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    password, confirm = _new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Change my password"))
+
+
+def show_error(form: FlaskForm, error) -> None:
+    """Show a domain error (an exception with `message` and an optional `field`) next to its field, or at the top
+    of the form when it belongs to no field."""
+    field = form._fields.get(error.field) if getattr(error, "field", None) else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -1,0 +1,88 @@
+"""Forms of the organisations area."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, SubmitField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Email, Length, Optional
+
+from portal.accounts.forms import strip
+from portal.core import countries
+from portal.core.i18n import locale_code
+from portal.organisations.models import OrganisationType
+
+TYPE_LABELS = {
+    OrganisationType.NGO.value: _l("Civil-society organisation / NGO"),
+    OrganisationType.RESEARCH.value: _l("Research institution"),
+    OrganisationType.DIASPORA.value: _l("Diaspora organisation"),
+    OrganisationType.LOCAL_AUTHORITY.value: _l("Local authority"),
+    OrganisationType.PRIVATE_SECTOR.value: _l("Private sector"),
+    OrganisationType.INTERNATIONAL.value: _l("International organisation"),
+}
+
+
+def type_label(value: str) -> str:
+    return str(TYPE_LABELS.get(value, value))
+
+
+class OrganisationForm(FlaskForm):
+    legal_name = StringField(
+        _l("Legal name"),
+        description=_l("As written in your registration documents."),
+        validators=[
+            DataRequired(_l("Enter the organisation's legal name.")),
+            Length(max=300, message=_l("The legal name has at most 300 characters.")),
+        ],
+    )
+    acronym = StringField(
+        _l("Acronym (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("The acronym has at most 40 characters."))],
+    )
+    type = SelectField(
+        _l("Type of organisation"),
+        choices=[SelectChoice("", _l("Choose…")), *(SelectChoice(v, label) for v, label in TYPE_LABELS.items())],
+        validators=[DataRequired(_l("Choose the type of organisation."))],
+    )
+    country = SelectField(
+        _l("Country of registration"),
+        validators=[DataRequired(_l("Choose the country where the organisation is registered."))],
+    )
+    registration_number = StringField(
+        _l("Registration number"),
+        description=_l("The number under which the organisation is registered in that country."),
+        validators=[
+            DataRequired(_l("Enter the registration number.")),
+            Length(max=100, message=_l("The registration number has at most 100 characters.")),
+        ],
+    )
+    website = URLField(
+        _l("Website (optional)"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full web address, like https://www.example.org.")),
+            Length(max=300, message=_l("The web address has at most 300 characters.")),
+        ],
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [
+            SelectChoice("", _l("Choose…")),
+            *(SelectChoice(code, name) for code, name in countries.choices(locale_code())),
+        ]
+
+
+class InviteMemberForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address of your colleague"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter an e-mail address.")),
+            Email(_l("Enter a valid e-mail address, like name@example.org.")),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+        ],
+    )
+    submit = SubmitField(_l("Send the invitation"))
