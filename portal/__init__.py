@@ -49,10 +49,16 @@ def _init_extensions(app: Flask) -> None:
     _import_models()
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
         from portal.accounts.models import User
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user_id, _, state = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.password_state() != state:
+            return None
+        return user
 
 
 def _import_models() -> None:

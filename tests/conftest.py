@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from flask import g, request_started
 from flask_migrate import upgrade
 from sqlalchemy import orm
 
@@ -22,6 +24,7 @@ from config import TestingConfig
 
 TestingConfig.__test__ = False  # not a test class, despite its name
 from portal import create_app
+from portal.accounts import models as account_models
 from portal.core import mail
 from portal.extensions import db
 
@@ -81,11 +84,24 @@ def app(database_url, storage_dir):
     config.CELERY["broker_url"] = TEST_REDIS_URL or "memory://"
     config.CELERY["task_always_eager"] = True
     application = create_app(config)
+    # A test keeps an app context pushed, and Flask reuses it for the test client's requests; give every request
+    # a fresh `g` (signed-in user, locale, CSRF token) as it would have in production.
+    request_started.connect(_fresh_globals, application)
     with application.app_context():
         upgrade()
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def _fresh_globals(sender, **extra) -> None:
+    g.__dict__.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """Argon2 with its cheapest parameters: still real hashing and verification, a hundred times faster."""
+    monkeypatch.setattr(account_models, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(autouse=True)

@@ -164,7 +164,7 @@ def login():
 
     def do(client, user):
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         return client
 

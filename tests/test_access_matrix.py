@@ -1,0 +1,299 @@
+"""The access matrix: every registered route, for every role and relation, reaches what it must and nothing else.
+
+Routes come from the URL map, so a new route without a row here fails `test_every_route_has_a_rule`.
+Outcomes: "ok" (the view ran: 2xx, a redirect that is not to the sign-in page, or a 400/409 for an empty form),
+"login" (redirected to sign in), 403, 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from portal.accounts.models import Invitation, User
+from portal.core import storage
+from portal.core.access import ACCESS_ATTR
+from portal.core.db import utcnow
+from portal.documents.models import Document, DocumentStatus
+from portal.evaluation.models import AssignmentStatus
+from portal.extensions import db
+from portal.grants.models import Grant, GrantCountry, GrantOrganisation
+from portal.proposals.models import ProposalStatus
+
+ROLES = (
+    "anonymous",
+    "applicant",  # member of the lead organisation of every proposal and grant below
+    "other_applicant",  # member of an unrelated organisation
+    "partner",  # member of a co-beneficiary organisation of the grant
+    "evaluator",  # assigned to the proposal under review, no conflict declared
+    "unassigned_evaluator",
+    "manager",
+    "admin",
+)
+
+OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
+
+
+def expect(default, **overrides):
+    """Outcome for each role: `default` for every role not named."""
+    table = dict.fromkeys(ROLES, default)
+    table.update(overrides)
+    return table
+
+
+PUBLIC = expect(OK)
+SIGNED_IN = expect(OK, anonymous=LOGIN)
+STAFF = expect(FORBIDDEN, anonymous=LOGIN, manager=OK, admin=OK)
+ADMIN = expect(FORBIDDEN, anonymous=LOGIN, admin=OK)
+EVALUATORS = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluator=OK)
+# The assigned evaluator's own assignment: others who are signed in may not know it exists.
+OWN_ASSIGNMENT = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluator=HIDDEN)
+APPLICANT_ONLY = expect(FORBIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=OK, partner=OK)
+LEAD_MEMBERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK)
+
+# (endpoint, method) -> (url arguments from the world, expected outcome per role)
+RULES: dict[tuple[str, str], tuple[dict, dict]] = {
+    ("main.home", "GET"): ({}, PUBLIC),
+    ("main.healthz", "GET"): ({}, PUBLIC),
+    ("main.set_language", "POST"): ({"code": "fr"}, PUBLIC),
+    ("static", "GET"): ({"filename": "css/portal.css"}, PUBLIC),
+    # accounts
+    ("accounts.login", "GET"): ({}, PUBLIC),
+    ("accounts.login", "POST"): ({}, PUBLIC),
+    ("accounts.register", "GET"): ({}, PUBLIC),
+    ("accounts.register", "POST"): ({}, PUBLIC),
+    ("accounts.logout", "POST"): ({}, SIGNED_IN),
+    ("accounts.forgot_password", "GET"): ({}, PUBLIC),
+    ("accounts.forgot_password", "POST"): ({}, PUBLIC),
+    ("accounts.reset_password", "GET"): ({"token": "forged"}, PUBLIC),
+    ("accounts.reset_password", "POST"): ({"token": "forged"}, PUBLIC),
+    ("accounts.accept_invitation", "GET"): ({"token": "@invitation_token"}, PUBLIC),
+    ("accounts.accept_invitation", "POST"): ({"token": "forged"}, PUBLIC),
+    ("accounts.account", "GET"): ({}, SIGNED_IN),
+    ("accounts.account", "POST"): ({}, SIGNED_IN),
+    # admin
+    ("admin.users", "GET"): ({}, ADMIN),
+    ("admin.invite", "GET"): ({}, ADMIN),
+    ("admin.invite", "POST"): ({}, ADMIN),
+    ("admin.audit_log", "GET"): ({}, STAFF),
+    # organisations
+    ("organisations.mine", "GET"): ({}, SIGNED_IN),
+    ("organisations.create", "GET"): ({}, SIGNED_IN),
+    ("organisations.create", "POST"): ({}, SIGNED_IN),
+    ("organisations.view", "GET"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=OK, admin=OK),
+    ),
+    ("organisations.edit", "GET"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("organisations.edit", "POST"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("organisations.invite_member", "GET"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("organisations.invite_member", "POST"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    # calls
+    ("calls.public_list", "GET"): ({}, PUBLIC),
+    ("calls.public_view", "GET"): ({"call_id": "@call"}, PUBLIC),
+    ("calls.manage_list", "GET"): ({}, STAFF),
+    ("calls.create", "GET"): ({}, STAFF),
+    ("calls.create", "POST"): ({}, STAFF),
+    ("calls.manage_view", "GET"): ({"call_id": "@call"}, STAFF),
+    ("calls.edit", "GET"): ({"call_id": "@draft_call"}, STAFF),
+    ("calls.edit", "POST"): ({"call_id": "@draft_call"}, STAFF),
+    ("calls.publish", "POST"): ({"call_id": "@draft_call"}, STAFF),
+    # proposals
+    ("proposals.dashboard", "GET"): ({}, SIGNED_IN),
+    ("proposals.start", "GET"): ({"call_id": "@call"}, APPLICANT_ONLY),
+    ("proposals.start", "POST"): ({"call_id": "@call"}, APPLICANT_ONLY),
+    ("proposals.view", "GET"): (
+        {"proposal_id": "@under_review"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
+    ),
+    ("proposals.edit", "GET"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.edit", "POST"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.submit", "POST"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    # evaluation
+    ("evaluation.queue", "GET"): ({}, EVALUATORS),
+    ("evaluation.declare", "GET"): ({"assignment_id": "@assignment"}, OWN_ASSIGNMENT),
+    ("evaluation.declare", "POST"): ({"assignment_id": "@pending_assignment"}, OWN_ASSIGNMENT),
+    ("evaluation.score", "GET"): ({"assignment_id": "@assignment"}, OWN_ASSIGNMENT),
+    ("evaluation.score", "POST"): ({"assignment_id": "@assignment"}, OWN_ASSIGNMENT),
+    ("evaluation.assign", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.assign", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.unassign", "POST"): ({"assignment_id": "@pending_assignment"}, STAFF),
+    ("evaluation.ranking", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.decide", "GET"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.decide", "POST"): ({"proposal_id": "@under_review"}, STAFF),
+    # grants and documents
+    ("grants.list_grants", "GET"): (
+        {},
+        expect(OK, anonymous=LOGIN, evaluator=FORBIDDEN, unassigned_evaluator=FORBIDDEN),
+    ),
+    ("grants.view", "GET"): (
+        {"grant_id": "@grant"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=OK, manager=OK, admin=OK),
+    ),
+    ("documents.download", "GET"): (
+        {"document_id": "@document"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK),
+    ),
+    ("documents.retry", "POST"): ({"document_id": "@document"}, STAFF),
+    ("documents.verify", "GET"): ({"code": "@verification_code"}, PUBLIC),
+}
+
+
+@pytest.fixture
+def world(make_user, make_org, make_call, make_proposal, make_assignment):
+    """One of everything, with each role in its relation to it."""
+    users = {
+        "applicant": make_user("applicant"),
+        "other_applicant": make_user("applicant"),
+        "partner": make_user("applicant"),
+        "evaluator": make_user("evaluator"),
+        "unassigned_evaluator": make_user("evaluator"),
+        "manager": make_user("manager"),
+        "admin": make_user("admin"),
+    }
+    org_a = make_org(members=[users["applicant"]], country="SN")
+    make_org(members=[users["other_applicant"]], country="FR")
+    org_partner = make_org(members=[users["partner"]], country="BE")
+    call = make_call()
+    draft_call = make_call(status="draft")
+    draft = make_proposal(call, organisation=org_a)
+    under_review = make_proposal(call, organisation=org_a, status=ProposalStatus.UNDER_REVIEW)
+    assignment = make_assignment(under_review, evaluator=users["evaluator"], status=AssignmentStatus.IN_PROGRESS)
+    other = make_proposal(call, organisation=org_a, status=ProposalStatus.UNDER_REVIEW)
+    pending = make_assignment(other, evaluator=users["evaluator"], status=AssignmentStatus.PENDING)
+    awarded = make_proposal(call, organisation=org_a, status=ProposalStatus.AWARDED)
+    grant = Grant(
+        agreement_number=f"{call.reference}-G01",
+        call=call,
+        proposal=awarded,
+        lead_organisation=org_a,
+        title=awarded.title,
+        amount=Decimal("150000.00"),
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2027, 6, 30),
+        status="active",
+    )
+    grant.organisations = [
+        GrantOrganisation(organisation=org_a, role="lead"),
+        GrantOrganisation(organisation=org_partner, role="co_beneficiary", budget_share=Decimal("40000.00")),
+    ]
+    grant.country_rows = [GrantCountry(country_code="SN", share_pct=Decimal("100.00"))]
+    db.session.add(grant)
+    key = storage.new_key("documents", ".pdf")
+    storage.put(key, b"%PDF-1.7\n% access-matrix test document\n")
+    document = Document(
+        kind="award_letter",
+        grant=grant,
+        status=DocumentStatus.READY,
+        storage_key=key,
+        sha256="0" * 64,
+        size=40,
+        rendered_at=utcnow(),
+    )
+    invitation_token = "matrix-invitation-token"
+    invitation = Invitation(
+        email="invited@test.example",
+        role="evaluator",
+        token_hash=Invitation.hash_token(invitation_token),
+        invited_by=users["admin"],
+        expires_at=utcnow() + dt.timedelta(days=3),
+    )
+    db.session.add_all([grant, document, invitation])
+    db.session.commit()
+    return {
+        "users": {role: user.id for role, user in users.items()},
+        "org_a": org_a.id,
+        "call": call.id,
+        "draft_call": draft_call.id,
+        "draft": draft.id,
+        "under_review": under_review.id,
+        "assignment": assignment.id,
+        "pending_assignment": pending.id,
+        "grant": grant.id,
+        "document": document.id,
+        "verification_code": document.verification_code,
+        "invitation_token": invitation_token,
+    }
+
+
+def _outcome(response) -> object:
+    if response.status_code in (301, 302, 303):
+        return LOGIN if "/login" in response.headers.get("Location", "") else OK
+    if response.status_code in (403, 404):
+        return response.status_code
+    assert response.status_code < 500, f"server error {response.status_code}"
+    return OK
+
+
+def _rules_of(app):
+    found = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((rule.endpoint, method))
+    return found
+
+
+def test_every_route_has_a_rule(app):
+    """A route added without an access row here (and without an access decorator) fails."""
+    missing = sorted(_rules_of(app) - set(RULES))
+    assert not missing, f"routes without an access rule in this matrix: {missing}"
+    stale = sorted(set(RULES) - _rules_of(app))
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+
+
+def test_every_view_declares_its_access_rule(app):
+    unmarked = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not getattr(view, ACCESS_ATTR, None)
+    ]
+    assert not unmarked, f"views without @public / @authenticated / @role_required: {unmarked}"
+
+
+@pytest.mark.parametrize(("endpoint", "method"), sorted(RULES), ids=lambda v: str(v))
+def test_access(app, world, login, endpoint, method):
+    from flask import url_for
+
+    arguments, expected = RULES[(endpoint, method)]
+    values = {k: (world[v[1:]] if isinstance(v, str) and v.startswith("@") else v) for k, v in arguments.items()}
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
+    # Each role's request runs in a savepoint rolled back afterwards, so a permitted POST (removing, publishing)
+    # cannot change what the next role sees.
+    connection = db.session.get_bind()
+    seen = {}
+    for role in ROLES:
+        db.session.remove()  # close the session's own savepoint first, so that ours is the outer one
+        savepoint = connection.begin_nested()
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, db.session.get(User, world["users"][role]))
+        try:
+            response = client.open(url, method=method, data={})
+            seen[role] = _outcome(response)
+        finally:
+            db.session.remove()
+            savepoint.rollback()
+    assert seen == expected, f"{method} {url}"
