@@ -140,6 +140,7 @@ def make_assignment(app, make_user):
         evaluator = evaluator or make_user("evaluator")
         stage = proposal.call.stages[0]
         assignment = Assignment(stage=stage, proposal=proposal, evaluator=evaluator, status=status)
+        db.session.add(assignment)
         if status in (AssignmentStatus.IN_PROGRESS, AssignmentStatus.SUBMITTED):
             assignment.declared_at = utcnow()
         if status == AssignmentStatus.SUBMITTED:

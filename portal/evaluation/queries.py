@@ -1,0 +1,313 @@
+"""Read helpers of the evaluation area: the running totals of one review, the assignment overview of a call, an
+evaluator's queue, and the ranking of a call's proposals.
+
+Every helper loads what it needs in a fixed number of queries (joinedload / selectinload), whatever the number of
+proposals, assignments or scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.accounts.models import Role, User
+from portal.calls.models import Call
+from portal.evaluation.models import (
+    Assignment,
+    AssignmentStatus,
+    Criterion,
+    EvaluationStage,
+    GridSection,
+    ScoreEntry,
+)
+from portal.extensions import db
+from portal.proposals.models import Proposal, ProposalPartner, ProposalStatus
+
+CENT = Decimal("0.01")
+# Proposals whose evaluation can still be organised (assignments added or removed).
+ASSIGNABLE_STATUSES = (ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value)
+
+
+def quantize(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def scale_label(value: Decimal) -> str:
+    """A score as people write it: 4 rather than 4.0, 3.5 stays 3.5."""
+    return format(value.normalize(), "f")
+
+
+def _grid() -> tuple:
+    """Loader options for a stage's sections and criteria (built on use: mappers configure after import)."""
+    return (
+        selectinload(EvaluationStage.sections).selectinload(GridSection.criteria),
+        selectinload(EvaluationStage.criteria),
+    )
+
+
+def first_stage(call: Call) -> EvaluationStage | None:
+    """The call's first evaluation stage with its sections and criteria (three queries at most)."""
+    return db.session.scalar(
+        select(EvaluationStage)
+        .where(EvaluationStage.call_id == call.id)
+        .order_by(EvaluationStage.position)
+        .limit(1)
+        .options(*_grid())
+    )
+
+
+def stage_with_grid(stage_id: int) -> EvaluationStage | None:
+    return db.session.scalar(select(EvaluationStage).where(EvaluationStage.id == stage_id).options(*_grid()))
+
+
+# -- one review ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SectionTotal:
+    section: GridSection
+    total: Decimal  # of the criteria scored so far
+    scored: int  # criteria with a score
+    count: int  # criteria in the section
+
+    @property
+    def complete(self) -> bool:
+        return self.scored == self.count
+
+    @property
+    def passes(self) -> bool | None:
+        """None while incomplete or without a threshold."""
+        if not self.complete or self.section.threshold is None:
+            return None
+        return self.total >= self.section.threshold
+
+
+@dataclass
+class ReviewTotals:
+    sections: list[SectionTotal]
+    total: Decimal
+    complete: bool
+
+
+def review_totals(stage: EvaluationStage, scores: dict[int, Decimal | None]) -> ReviewTotals:
+    """Weighted totals per section and overall of the scores given so far (`scores`: criterion id -> score)."""
+    sections = []
+    for section in stage.sections:
+        total, scored = Decimal(0), 0
+        for criterion in section.criteria:
+            value = scores.get(criterion.id)
+            if value is not None:
+                total += value * criterion.weight
+                scored += 1
+        sections.append(SectionTotal(section=section, total=total, scored=scored, count=len(section.criteria)))
+    return ReviewTotals(
+        sections=sections,
+        total=sum((s.total for s in sections), Decimal(0)),
+        complete=all(s.complete for s in sections),
+    )
+
+
+def assignment_for_review(assignment_id: int) -> Assignment | None:
+    """An assignment with everything the scoring page shows: the proposal (organisation, partners, countries,
+    domain, call) and the scores."""
+    return db.session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            joinedload(Assignment.proposal).joinedload(Proposal.organisation),
+            joinedload(Assignment.proposal).joinedload(Proposal.call),
+            joinedload(Assignment.proposal).joinedload(Proposal.jvap_domain),
+            joinedload(Assignment.proposal).selectinload(Proposal.country_rows),
+            joinedload(Assignment.proposal).selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
+            selectinload(Assignment.scores),
+        )
+    )
+
+
+# -- assignments -----------------------------------------------------------------------------------------------
+
+
+def assignable_proposals(call: Call) -> list[Proposal]:
+    """The call's proposals that are submitted or under review, with their assignments and evaluators."""
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.status.in_(ASSIGNABLE_STATUSES))
+            .order_by(Proposal.reference)
+            .options(
+                joinedload(Proposal.organisation),
+                selectinload(Proposal.assignments).joinedload(Assignment.evaluator),
+            )
+        )
+    )
+
+
+def active_evaluators() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.EVALUATOR.value, User.active.is_(True))
+            .order_by(User.full_name, User.email)
+        )
+    )
+
+
+def evaluator_queue(user: User) -> list[Assignment]:
+    """The user's own assignments, newest first, with the proposal and its call."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.evaluator_id == user.id)
+            .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
+            .options(joinedload(Assignment.proposal).joinedload(Proposal.call))
+        )
+    )
+
+
+# -- ranking ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EvaluatorTotal:
+    evaluator: User
+    total: Decimal
+    submitted_at: dt.datetime | None
+
+
+@dataclass
+class SectionResult:
+    section: GridSection
+    mean: Decimal
+    threshold: Decimal | None
+
+    @property
+    def passes(self) -> bool:
+        return self.threshold is None or self.mean >= self.threshold
+
+
+@dataclass
+class RankedProposal:
+    proposal: Proposal
+    evaluator_totals: list[EvaluatorTotal]
+    mean_total: Decimal
+    sections: list[SectionResult]
+    total_threshold: Decimal | None
+    reviews_submitted: int
+    reviews_required: int
+    rank: int = 0
+    # Running sum of the requested amounts of the passing proposals ranked so far (None for a failing one).
+    cumulative_amount: Decimal | None = None
+    within_envelope: bool = False
+    tie_break_mean: Decimal = Decimal(0)
+
+    @property
+    def passes_total(self) -> bool:
+        return self.total_threshold is None or self.mean_total >= self.total_threshold
+
+    @property
+    def passes(self) -> bool:
+        return self.passes_total and all(s.passes for s in self.sections)
+
+    @property
+    def reviews_complete(self) -> bool:
+        return self.reviews_submitted >= self.reviews_required
+
+
+def ranking(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposal]:
+    """The proposals of the call's first stage that have at least one submitted review, ranked by mean total
+    (descending); ties go to the higher mean in the first section (Relevance in the default grids), then to the
+    earlier submission. Passing proposals accumulate their requested amounts against the budget envelope.
+
+    Constant number of queries: the stage with its grid, then the submitted assignments with their proposals,
+    evaluators, scores, organisations, decisions and grants."""
+    stage = stage or first_stage(call)
+    if stage is None:
+        return []
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
+        .order_by(Assignment.proposal_id, Assignment.submitted_at, Assignment.id)
+        .options(
+            joinedload(Assignment.evaluator),
+            joinedload(Assignment.proposal).joinedload(Proposal.organisation),
+            joinedload(Assignment.proposal).joinedload(Proposal.decision),
+            joinedload(Assignment.proposal).joinedload(Proposal.grant),
+            selectinload(Assignment.scores),
+        )
+    ).unique()
+    by_proposal: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_proposal[assignment.proposal_id].append(assignment)
+
+    criteria: dict[int, Criterion] = {c.id: c for c in stage.criteria}
+    rows = []
+    for reviews in by_proposal.values():
+        evaluator_totals = []
+        section_sums: dict[int, Decimal] = defaultdict(Decimal)
+        for review in reviews:
+            total = Decimal(0)
+            for entry in review.scores:
+                criterion = criteria.get(entry.criterion_id)
+                if criterion is None or entry.score is None:
+                    continue
+                weighted = entry.score * criterion.weight
+                total += weighted
+                section_sums[criterion.section_id] += weighted
+            evaluator_totals.append(EvaluatorTotal(review.evaluator, total, review.submitted_at))
+        n = Decimal(len(reviews))
+        sections = [
+            SectionResult(section=s, mean=quantize(section_sums[s.id] / n), threshold=s.threshold)
+            for s in stage.sections
+        ]
+        rows.append(
+            RankedProposal(
+                proposal=reviews[0].proposal,
+                evaluator_totals=evaluator_totals,
+                mean_total=quantize(sum((e.total for e in evaluator_totals), Decimal(0)) / n),
+                sections=sections,
+                total_threshold=stage.total_threshold,
+                reviews_submitted=len(reviews),
+                reviews_required=stage.evaluators_required,
+                tie_break_mean=sections[0].mean if sections else Decimal(0),
+            )
+        )
+
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(
+        key=lambda r: (
+            -r.mean_total,
+            -r.tie_break_mean,
+            r.proposal.submitted_at or far_future,
+            r.proposal.id,
+        )
+    )
+    cumulative = Decimal(0)
+    for position, row in enumerate(rows, start=1):
+        row.rank = position
+        if row.passes:
+            cumulative += row.proposal.requested_amount or Decimal(0)
+            row.cumulative_amount = cumulative
+            row.within_envelope = cumulative <= call.budget_envelope
+    return rows
+
+
+def ranked_row(call: Call, proposal: Proposal) -> RankedProposal | None:
+    """The ranking row of one proposal (None without a submitted review)."""
+    for row in ranking(call):
+        if row.proposal.id == proposal.id:
+            return row
+    return None
+
+
+def submitted_review_count(proposal: Proposal, stage: EvaluationStage) -> int:
+    return sum(
+        1 for a in proposal.assignments if a.stage_id == stage.id and a.status == AssignmentStatus.SUBMITTED.value
+    )
+
+
+def scores_of(assignment: Assignment) -> dict[int, ScoreEntry]:
+    return {entry.criterion_id: entry for entry in assignment.scores}
