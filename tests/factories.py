@@ -112,6 +112,7 @@ def make_proposal(app, make_user, make_org):
         if created_by is None:
             created_by = organisation.memberships[0].user
         domain = db.session.scalar(db.select(JvapDomain).where(JvapDomain.number == 1))
+        countries = kw.pop("countries", ("SN",))
         proposal = Proposal(
             reference=kw.pop("reference", f"{call.reference}-{n:04d}"),
             call=call,
@@ -126,7 +127,7 @@ def make_proposal(app, make_user, make_org):
             submitted_at=utcnow() if status != ProposalStatus.DRAFT else None,
             **kw,
         )
-        proposal.country_rows = [ProposalCountry(country_code=c) for c in kw.pop("countries", ("SN",))]
+        proposal.country_rows = [ProposalCountry(country_code=c) for c in countries]
         db.session.add(proposal)
         db.session.commit()
         return proposal

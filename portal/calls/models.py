@@ -120,6 +120,18 @@ class Call(db.Model):
     def is_closed(self, now: dt.datetime | None = None) -> bool:
         return (now or utcnow()) >= self.closes_at
 
+    def phase(self, now: dt.datetime | None = None) -> str:
+        """What a reader needs to know: "draft", "upcoming", "open" or "closed" (published and past its
+        deadline, or already in evaluation, decided or archived)."""
+        now = now or utcnow()
+        if self.status == CallStatus.DRAFT:
+            return "draft"
+        if self.status == CallStatus.PUBLISHED and now < self.opens_at:
+            return "upcoming"
+        if self.is_open(now):
+            return "open"
+        return "closed"
+
     @property
     def is_public(self) -> bool:
         return self.status != CallStatus.DRAFT

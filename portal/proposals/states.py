@@ -5,6 +5,8 @@ written to the audit log with its reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 
 from portal.core import audit
@@ -39,8 +41,9 @@ def can_transition(proposal: Proposal, to: str) -> bool:
     return to in TRANSITIONS.get(proposal.status, frozenset())
 
 
-def transition(proposal: Proposal, to: str, *, by, reason: str = "") -> Proposal:
-    """Move `proposal` to status `to`, or raise IllegalTransitionError."""
+def transition(proposal: Proposal, to: str, *, by, reason: str = "", at: dt.datetime | None = None) -> Proposal:
+    """Move `proposal` to status `to`, or raise IllegalTransitionError. `at` is the instant of the change
+    (default: now); submission records it as `submitted_at`, so that the deadline check and the record agree."""
     before = proposal.status
     if not can_transition(proposal, to):
         raise IllegalTransitionError(
@@ -52,7 +55,7 @@ def transition(proposal: Proposal, to: str, *, by, reason: str = "") -> Proposal
         )
     proposal.status = to
     if to == S.SUBMITTED:
-        proposal.submitted_at = utcnow()
+        proposal.submitted_at = at or utcnow()
     audit.record(
         f"proposal.{to}",
         proposal,

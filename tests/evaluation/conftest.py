@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from flask import g
 
 from portal.evaluation.models import AssignmentStatus
 from portal.proposals.models import ProposalStatus
@@ -72,11 +71,5 @@ def rq(app, session):
 
 @pytest.fixture
 def sign_in(login):
-    """`login`, and forget the user Flask-Login cached on `g`: the test's app context is shared by every request
-    of the test, so without this a second user in the same test would still be seen as the first."""
-
-    def do(client, user):
-        g.pop("_login_user", None)
-        return login(client, user)
-
-    return do
+    """`login` (the root conftest gives every request a fresh `g`, so signing in as someone else takes effect)."""
+    return login

@@ -1,0 +1,49 @@
+"""Read helpers of the proposals area; each runs a fixed number of SQL statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.extensions import db
+from portal.proposals.models import Proposal, ProposalPartner, ProposalSnapshot
+
+
+def proposals_of_user(user) -> list[Proposal]:
+    """Proposals led by any of the user's organisations, most recently saved first."""
+    org_ids = user.organisation_ids()
+    if not org_ids:
+        return []
+    stmt = (
+        select(Proposal)
+        .where(Proposal.organisation_id.in_(org_ids))
+        .options(joinedload(Proposal.call), joinedload(Proposal.organisation))
+        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def proposal_with_details(proposal_id: int) -> Proposal | None:
+    stmt = (
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call),
+            joinedload(Proposal.organisation),
+            joinedload(Proposal.jvap_domain),
+            joinedload(Proposal.created_by),
+            selectinload(Proposal.country_rows),
+            selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
+        )
+    )
+    return db.session.scalars(stmt).unique().one_or_none()
+
+
+def latest_snapshot(proposal: Proposal) -> ProposalSnapshot | None:
+    stmt = (
+        select(ProposalSnapshot)
+        .where(ProposalSnapshot.proposal_id == proposal.id)
+        .order_by(ProposalSnapshot.version.desc())
+        .limit(1)
+    )
+    return db.session.scalars(stmt).first()
