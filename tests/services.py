@@ -52,6 +52,10 @@ def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
         "STORAGE_DIR": str(storage_dir),
         "MAIL_BACKEND": "console",
     }
+    celery = app.extensions["celery"]
+    # Messages left in the test broker by an earlier, interrupted run would name rows of a database that is gone.
+    with celery.connection_for_write() as conn:
+        celery.control.purge(connection=conn)
     log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [
@@ -73,7 +77,7 @@ def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    celery = app.extensions["celery"]
+    proc.log_path = log_path  # tests print the worker's log when it does not do what they expect
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-28 21:10:50.013155
+Create Date: 2026-11-28 21:16:30.179688
 
 """
 
@@ -315,7 +315,7 @@ def upgrade():
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=10), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("final_score", sa.Numeric(precision=4, scale=1), nullable=True),
+        sa.Column("final_score", sa.Numeric(precision=6, scale=2), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("outcome IN ('award', 'reject')", name=op.f("ck_decisions_outcome_known")),

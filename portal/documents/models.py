@@ -76,3 +76,17 @@ class Document(db.Model):
     def filename(self) -> str:
         number = self.grant.agreement_number if self.grant else str(self.id)
         return f"award-letter-{number}-v{self.version}.pdf"
+
+    # -- access: a document is seen and fetched through its grant --
+    def can_view(self, user) -> bool:
+        return self.grant is not None and self.grant.can_view(user)
+
+    def can_download(self, user) -> bool:
+        return self.grant is not None and self.grant.can_download_letter(user)
+
+    def can_retry(self, user) -> bool:
+        return bool(user.is_authenticated) and user.is_staff
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_at is not None

@@ -1,25 +1,75 @@
-"""STUB: to be replaced by the area's real routes."""
+"""Documents: download of a rendered letter (access through its grant), retry of a failed render (staff), and the
+public verification page for the code printed on each letter."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-from portal.core.access import authenticated, public, role_required
+import io
+import logging
 
-bp = Blueprint("documents", __name__, url_prefix=None)
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.core.access import authenticated, load, public, role_required
+from portal.core.storage import StorageError
+from portal.documents import operations
+from portal.documents.models import Document
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("documents", __name__)
 
 
 @bp.route("/documents/<int:document_id>/download", methods=["GET"])
 @authenticated
-def download(document_id):
-    return "stub documents.download"
+def download(document_id: int):
+    document = load(Document, document_id, need="download")
+    if not document.is_ready:
+        return render_template("documents/not_ready.html", document=document), 409
+    try:
+        data = operations.read_pdf(document)
+    except StorageError:
+        log.exception("document %s is ready but its file is missing", document.id)
+        abort(500)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=document.filename,
+        etag=document.sha256,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/documents/<int:document_id>/retry", methods=["POST"])
 @role_required("manager")
-def retry(document_id):
-    return "stub documents.retry"
+def retry(document_id: int):
+    document = load(Document, document_id, need="retry")
+    try:
+        operations.retry_document(document, by=current_user)
+    except operations.DocumentError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The award letter is queued again; it will be ready in a moment."), "success")
+    return redirect(url_for("grants.view", grant_id=document.grant_id))
 
 
 @bp.route("/verify/<code>", methods=["GET"])
+@bp.route("/verify/<path:code>", methods=["GET"])  # a code typed with a slash in it gets the same answer
 @public
-def verify(code):
-    return "stub documents.verify"
+def verify(code: str):
+    document = operations.find_by_code(code)
+    if document is None:
+        return render_template("documents/verify_unknown.html", code=code), 404
+    latest = db.session.scalar(
+        db.select(db.func.max(Document.version)).where(
+            Document.grant_id == document.grant_id, Document.kind == document.kind
+        )
+    )
+    return render_template("documents/verify.html", document=document, grant=document.grant, latest_version=latest)

@@ -1,0 +1,65 @@
+"""Celery tasks of the documents area. They take ids, call operations, and commit once at the end; they run inside
+the Flask app context (portal.core.celery.FlaskTask)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from portal.documents import operations
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 3
+
+
+@shared_task(
+    bind=True,
+    name="documents.render_award_letter",
+    autoretry_for=(Exception,),
+    retry_backoff=10,  # 10 s, 20 s, 40 s (with jitter), capped below
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+)
+def render_award_letter(self, document_id: int) -> str | None:
+    """Render one award letter. Idempotent: a second run of the same job changes nothing. A failing attempt leaves
+    the document queued with the reason and is retried with back-off; the last one leaves it failed."""
+    try:
+        document = operations.render_document(document_id)
+    except operations.DocumentNotFoundError:
+        db.session.rollback()
+        log.warning("render job for document %s: no such document; dropped", document_id)
+        return None
+    except Exception as exc:
+        db.session.rollback()
+        reason = operations.failure_reason(exc)
+        if self.request.retries >= self.max_retries:
+            operations.mark_failed(document_id, reason)
+            db.session.commit()
+            return "failed"
+        log.warning(
+            "render of document %s failed (attempt %s of %s): %s",
+            document_id,
+            self.request.retries + 1,
+            self.max_retries + 1,
+            reason,
+        )
+        operations.mark_retrying(document_id, reason)
+        db.session.commit()
+        raise  # autoretry_for schedules the next attempt with exponential back-off
+    db.session.commit()
+    return document.status
+
+
+@shared_task(name="documents.sweep_stalled")
+def sweep_stalled() -> list[int]:
+    """Re-send render jobs that never started (broker down when they were requested) or whose worker died."""
+    ids = operations.requeue_stalled(current_app.config["JOB_SWEEP_AFTER_SECONDS"])
+    db.session.commit()  # the jobs are sent after this commit
+    if ids:
+        log.info("sweep re-sent %s stalled document job(s): %s", len(ids), ids)
+    return ids
