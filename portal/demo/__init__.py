@@ -1,0 +1,1 @@
+"""The demo facility: fictional organisations, calls, proposals, reviews and grants loaded by `flask seed-demo`."""

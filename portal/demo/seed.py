@@ -1,0 +1,550 @@
+"""Loading the demo facility described in portal/demo/data.py.
+
+`seed()` creates what is missing and leaves alone what exists: every row is looked up first by its natural key
+(a user's e-mail, an organisation's country and registration number, a call's reference, a proposal's reference,
+an assignment's stage, proposal and evaluator, a grant's agreement number), so running it twice changes nothing,
+and what people changed while trying the demo (a decision taken, a review scored) is kept.
+
+Like a task, it commits once at its end; the award letters it requests are rendered after that commit (in
+process when Celery runs eagerly, as under `make run`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import User
+from portal.calls.models import Call, CallCountry, Dialogue, JvapDomain
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.demo import data
+from portal.documents.models import Document, DocumentKind
+from portal.evaluation.grids import build_stage
+from portal.evaluation.models import Assignment, AssignmentStatus, Decision, EvaluationStage, ScoreEntry
+from portal.extensions import db
+from portal.grants.models import Grant, GrantCountry, GrantOrganisation, GrantRole
+from portal.organisations.models import Membership, Organisation
+from portal.proposals.models import (
+    PartnerRole,
+    Proposal,
+    ProposalCountry,
+    ProposalPartner,
+    ProposalSnapshot,
+    ProposalStatus,
+)
+from portal.proposals.operations import canonical_json, fingerprint, proposal_document
+
+log = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+CRITERIA = ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2")
+RELEVANCE = ("1.1", "1.2", "1.3", "1.4")
+WEIGHTS = {"1.1": 2, "1.2": 2, "1.3": 1, "1.4": 1, "2.1": 2, "2.2": 2}
+
+
+@dataclass
+class SeedResult:
+    """What one run created, by kind of row (empty when the demo was already there)."""
+
+    created: Counter = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values())
+
+
+class DemoFacility:
+    """The object of the `demo.seeded` audit entry."""
+
+    __tablename__ = "demo"
+    id = "facility"
+
+
+def seed(now: dt.datetime | None = None) -> SeedResult:
+    """Load the demo facility (what is missing of it) and commit."""
+    seeder = _Seeder(now or utcnow())
+    seeder.run()
+    db.session.commit()
+    return seeder.result
+
+
+def login_table(base_url: str) -> str:
+    """The demo logins, as printed at the end of `flask seed-demo`."""
+    rows = [("Role", "E-mail", "Password")] + [(role, email, data.PASSWORD) for role, email in data.DEMO_LOGINS]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["Demo logins (sign in at " + base_url.rstrip("/") + data.LOGIN_PATH + "):", ""]
+    for i, row in enumerate(rows):
+        lines.append("  " + "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
+        if i == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# -- scores -------------------------------------------------------------------------------------------------------
+
+
+def review_total(scores) -> int:
+    return sum(scores[i] * WEIGHTS[code] for i, code in enumerate(CRITERIA) if scores[i] is not None)
+
+
+def review_relevance(scores) -> int:
+    return sum(scores[i] * WEIGHTS[code] for i, code in enumerate(CRITERIA) if code in RELEVANCE)
+
+
+def mean(values) -> Decimal:
+    values = list(values)
+    return (Decimal(sum(values)) / Decimal(len(values))).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def score_label(value: Decimal) -> str:
+    """12.50 -> 12.5, 40.00 -> 40."""
+    return format(value.normalize(), "f")
+
+
+def ranked_closed_call_proposals() -> list[dict]:
+    """The first call's proposals in the order of the committee's ranking: mean total, then mean relevance."""
+    return sorted(
+        data.CLOSED_CALL_PROPOSALS,
+        key=lambda p: (
+            -mean(review_total(s) for _, s in p["reviews"]),
+            -mean(review_relevance(s) for _, s in p["reviews"]),
+            -p["submitted_days_before_close"],
+        ),
+    )
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def share(amount: Decimal, pct) -> Decimal:
+    return (amount * Decimal(pct) / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# -- the loader ---------------------------------------------------------------------------------------------------
+
+
+class _Seeder:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.zone = ZoneInfo("Europe/Brussels")
+        self.today = now.astimezone(self.zone).date()
+        self.result = SeedResult()
+        self.users: dict[str, User] = {}
+        self.orgs: dict[str, Organisation] = {}
+        self.contacts: dict[str, User] = {}
+        self.password_hash: str | None = None
+
+    @property
+    def created(self) -> Counter:
+        return self.result.created
+
+    # -- dates --
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """A naive local time in Brussels, as an aware UTC instant."""
+        return moment.replace(tzinfo=self.zone).astimezone(dt.UTC)
+
+    def day(self, days: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+        """`days` from the day of seeding, at hour:minute in Brussels, as an aware UTC instant."""
+        date = self.today + dt.timedelta(days=days)
+        return dt.datetime.combine(date, dt.time(hour, minute), tzinfo=self.zone).astimezone(dt.UTC)
+
+    # -- the whole facility --
+    def run(self) -> None:
+        self.dialogues = {d.code: d for d in db.session.scalars(select(Dialogue))}
+        self.domains = {d.number: d for d in db.session.scalars(select(JvapDomain))}
+        missing = {c for spec in (data.CLOSED_CALL, data.EVALUATION_CALL, data.OPEN_CALL) for c in spec["dialogues"]}
+        if missing - self.dialogues.keys() or {1, 2, 3, 4, 5} - self.domains.keys():
+            raise RuntimeError("The dialogues and JVAP domains are missing: run `flask db upgrade` first.")
+
+        self.load_users()
+        self.load_organisations()
+        self.manager = self.users[data.MANAGER]
+        self.load_closed_call()
+        self.load_evaluation_call()
+        self.load_open_call()
+        db.session.flush()
+        if self.result.changed:
+            audit.record("demo.seeded", DemoFacility(), after=dict(sorted(self.created.items())))
+            db.session.flush()
+        log.info("demo seeded: %s", dict(self.created) or "nothing to do")
+
+    # -- people and organisations --
+    def user(self, email: str, full_name: str, role: str, locale: str = "en", timezone: str = "UTC") -> User:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if user is None:
+            user = User(email=email, full_name=full_name, role=role, locale=locale, timezone=timezone)
+            # Every demo account has the same published password: hash it once per run (argon2 is slow on
+            # purpose), and let each account keep that hash until its owner changes the password.
+            if self.password_hash is None:
+                user.set_password(data.PASSWORD)
+                self.password_hash = user.password_hash
+            user.password_hash = self.password_hash
+            db.session.add(user)
+            self.created["users"] += 1
+        self.users[email] = user
+        return user
+
+    def load_users(self) -> None:
+        for spec in data.STAFF:
+            self.user(spec["email"], spec["full_name"], spec["role"], spec.get("locale", "en"), spec["timezone"])
+
+    def load_organisations(self) -> None:
+        for spec in data.ORGANISATIONS:
+            contact = spec["contact"]
+            email = contact.get("email") or f"contact@{spec['acronym'].lower()}.demo.example"
+            user = self.user(email, contact["full_name"], "applicant", contact.get("locale", "en"), contact["timezone"])
+            if user.id is None:
+                db.session.flush()
+            org = db.session.scalar(
+                select(Organisation).where(
+                    Organisation.country == spec["country"],
+                    Organisation.registration_number == spec["registration_number"],
+                )
+            )
+            if org is None:
+                org = Organisation(
+                    legal_name=spec["legal_name"],
+                    acronym=spec["acronym"],
+                    type=spec["type"],
+                    country=spec["country"],
+                    registration_number=spec["registration_number"],
+                    website=spec["website"],
+                    created_by_id=user.id,
+                )
+                db.session.add(org)
+                self.created["organisations"] += 1
+            if org.id is None or user.id is None or not any(m.user_id == user.id for m in org.memberships):
+                db.session.add(Membership(user=user, organisation=org, is_contact=True))
+                self.created["memberships"] += 1
+            self.orgs[spec["acronym"]] = org
+            self.contacts[spec["acronym"]] = user
+        db.session.flush()
+
+    # -- calls --
+    def call(self, spec: dict, opens_at: dt.datetime, closes_at: dt.datetime) -> Call:
+        call = db.session.scalar(select(Call).where(Call.reference == spec["reference"]))
+        if call is not None:
+            return call
+        call = Call(
+            reference=spec["reference"],
+            title=spec["title"],
+            description=spec["description"],
+            budget_envelope=spec["budget_envelope"],
+            min_grant=spec["min_grant"],
+            max_grant=spec["max_grant"],
+            opens_at=opens_at,
+            closes_at=closes_at,
+            timezone="Europe/Brussels",
+            status=spec["status"],
+            created_by_id=self.manager.id,
+            created_at=opens_at - dt.timedelta(days=21),
+            published_at=opens_at,
+        )
+        call.dialogues = [self.dialogues[code] for code in spec["dialogues"]]
+        call.domains = [self.domains[number] for number in spec["domains"]]
+        call.country_rows = [CallCountry(country_code=code) for code in spec["countries"]]
+        build_stage(call)
+        db.session.add(call)
+        db.session.flush()
+        self.created["calls"] += 1
+        return call
+
+    def stage(self, call: Call) -> EvaluationStage:
+        stage = call.stages[0]
+        self.criteria = {c.code: c for c in stage.criteria}
+        if set(self.criteria) != set(CRITERIA):
+            raise RuntimeError(f"{call.reference}: the demo expects the default concept-note grid")
+        return stage
+
+    # -- proposals --
+    def proposal(
+        self,
+        call: Call,
+        spec: dict,
+        *,
+        status: str,
+        created_at: dt.datetime,
+        submitted_at: dt.datetime | None,
+        updated_at: dt.datetime | None = None,
+    ) -> tuple[Proposal, bool]:
+        """The proposal of `spec` (found by its reference, or created with its consortium and, once submitted,
+        the snapshot frozen at submission); the flag tells whether it was created now."""
+        reference = f"{call.reference}-{spec['number']:04d}"
+        proposal = db.session.scalar(select(Proposal).where(Proposal.reference == reference))
+        if proposal is not None:
+            return proposal, False
+        amount = spec["amount"]
+        proposal = Proposal(
+            reference=reference,
+            call=call,
+            organisation=self.orgs[spec["lead"]],
+            created_by=self.contacts[spec["lead"]],
+            title=spec["title"],
+            summary=spec["summary"],
+            requested_amount=amount,
+            duration_months=spec["duration"],
+            jvap_domain=self.domains[spec["domain"]],
+            status=status,
+            created_at=created_at,
+            updated_at=updated_at or submitted_at or created_at,
+            submitted_at=submitted_at,
+        )
+        proposal.country_rows = [ProposalCountry(country_code=code) for code, _ in spec["countries"]]
+        confirmed_at = created_at + dt.timedelta(days=2)
+        for acronym, role, pct in spec["partners"]:
+            proposal.partners.append(
+                ProposalPartner(
+                    organisation=self.orgs[acronym],
+                    role=role,
+                    budget_share=share(amount, pct) if amount is not None and pct is not None else None,
+                    confirmed_at=confirmed_at,
+                )
+            )
+        for acronym in spec["associated"]:
+            proposal.partners.append(
+                ProposalPartner(organisation=self.orgs[acronym], role=PartnerRole.ASSOCIATED, confirmed_at=confirmed_at)
+            )
+        db.session.add(proposal)
+        db.session.flush()
+        self.created["proposals"] += 1
+        if status != ProposalStatus.DRAFT:
+            document = proposal_document(proposal, version=1, submitted_by=proposal.created_by)
+            document["status"] = ProposalStatus.SUBMITTED.value  # as it stood when the snapshot was frozen
+            snapshot = json.loads(canonical_json(document))
+            db.session.add(
+                ProposalSnapshot(
+                    proposal=proposal,
+                    version=1,
+                    data=snapshot,
+                    sha256=fingerprint(snapshot),
+                    created_at=submitted_at,
+                    created_by_id=proposal.created_by_id,
+                )
+            )
+            self.created["snapshots"] += 1
+        return proposal, True
+
+    def assignment(
+        self,
+        stage: EvaluationStage,
+        proposal: Proposal,
+        email: str,
+        status: str,
+        scores,
+        *,
+        assigned_at: dt.datetime,
+        declared_at: dt.datetime | None,
+        submitted_at: dt.datetime | None,
+        variant: int,
+    ) -> Assignment:
+        evaluator = self.users[email]
+        assignment = db.session.scalar(
+            select(Assignment).where(
+                Assignment.stage_id == stage.id,
+                Assignment.proposal_id == proposal.id,
+                Assignment.evaluator_id == evaluator.id,
+            )
+        )
+        if assignment is not None:
+            return assignment
+        assignment = Assignment(
+            stage=stage,
+            proposal=proposal,
+            evaluator=evaluator,
+            assigned_by_id=self.manager.id,
+            assigned_at=assigned_at,
+            status=status,
+            declared_at=declared_at if status != AssignmentStatus.PENDING else None,
+            submitted_at=submitted_at if status == AssignmentStatus.SUBMITTED else None,
+        )
+        if scores is not None:
+            for code, value in zip(CRITERIA, scores, strict=True):
+                comment = ""
+                if value is not None:
+                    comment = data.COMMENTS[code][max(value, 2)][variant % 2]
+                assignment.scores.append(
+                    ScoreEntry(
+                        criterion=self.criteria[code],
+                        score=Decimal(value) if value is not None else None,
+                        comment=comment,
+                    )
+                )
+        db.session.add(assignment)
+        self.created["assignments"] += 1
+        return assignment
+
+    # -- the first call: decided, with its grants --
+    def load_closed_call(self) -> None:
+        spec = data.CLOSED_CALL
+        call = self.call(spec, self.local(spec["opens"]), self.local(spec["closes"]))
+        stage = self.stage(call)
+        closes_at, assigned_at, decided_at = call.closes_at, self.local(spec["assigned"]), self.local(spec["decided"])
+        ranked = ranked_closed_call_proposals()
+        awarded = [p for p in ranked if p["outcome"] == "award"]
+        for p in data.CLOSED_CALL_PROPOSALS:
+            submitted_at = closes_at - dt.timedelta(days=p["submitted_days_before_close"], hours=3 + p["number"])
+            proposal, _ = self.proposal(
+                call,
+                p,
+                status=ProposalStatus.AWARDED if p["outcome"] == "award" else ProposalStatus.REJECTED,
+                created_at=submitted_at - dt.timedelta(days=30),
+                submitted_at=submitted_at,
+                updated_at=decided_at,
+            )
+            for i, (email, scores) in enumerate(p["reviews"]):
+                declared_at = assigned_at + dt.timedelta(days=1 + i, hours=p["number"] % 5)
+                self.assignment(
+                    stage,
+                    proposal,
+                    email,
+                    AssignmentStatus.SUBMITTED,
+                    scores,
+                    assigned_at=assigned_at,
+                    declared_at=declared_at,
+                    submitted_at=declared_at + dt.timedelta(days=8 + p["number"] % 7),
+                    variant=i + p["number"],
+                )
+            rank = ranked.index(p) + 1
+            total = mean(review_total(s) for _, s in p["reviews"])
+            relevance = mean(review_relevance(s) for _, s in p["reviews"])
+            if proposal.decision is None:
+                if p["outcome"] == "award":
+                    reason = (
+                        f"Ranked {ordinal(rank)} of {len(ranked)} concept notes with a mean score of "
+                        f"{score_label(total)} of 50 (relevance {score_label(relevance)} of 30): above both "
+                        "thresholds and within the budget envelope. Awarded at the requested amount."
+                    )
+                else:
+                    reason = p["reason"].format(
+                        rank=ordinal(rank), total=score_label(total), relevance=score_label(relevance)
+                    )
+                db.session.add(
+                    Decision(
+                        proposal=proposal,
+                        outcome=p["outcome"],
+                        reason=reason,
+                        final_score=total,
+                        decided_by=self.manager,
+                        decided_at=decided_at,
+                    )
+                )
+                self.created["decisions"] += 1
+            if p["outcome"] == "award":
+                self.grant(call, proposal, p, awarded.index(p) + 1, decided_at)
+        db.session.flush()
+        self.request_letters(call)
+
+    def grant(self, call: Call, proposal: Proposal, p: dict, number: int, decided_at: dt.datetime) -> Grant:
+        agreement_number = f"{call.reference}-G{number:02d}"
+        grant = db.session.scalar(select(Grant).where(Grant.agreement_number == agreement_number))
+        if grant is not None:
+            return grant
+        spec = p["grant"]
+        amount = p["amount"]
+        grant = Grant(
+            agreement_number=agreement_number,
+            call=call,
+            proposal=proposal,
+            lead_organisation=self.orgs[p["lead"]],
+            title=p["title"],
+            amount=amount,
+            start_date=spec["start"],
+            end_date=spec["end"],
+            status=spec["status"],
+            created_at=decided_at + dt.timedelta(days=10),
+            created_by_id=self.manager.id,
+        )
+        partner_shares = [(self.orgs[acronym], share(amount, pct)) for acronym, _, pct in p["partners"]]
+        lead_share = amount - sum((s for _, s in partner_shares), Decimal(0))
+        grant.organisations.append(
+            GrantOrganisation(organisation=self.orgs[p["lead"]], role=GrantRole.LEAD, budget_share=lead_share)
+        )
+        for org, budget_share in partner_shares:
+            grant.organisations.append(
+                GrantOrganisation(organisation=org, role=GrantRole.CO_BENEFICIARY, budget_share=budget_share)
+            )
+        for acronym in p["associated"]:
+            grant.organisations.append(GrantOrganisation(organisation=self.orgs[acronym], role=GrantRole.ASSOCIATED))
+        grant.country_rows = [GrantCountry(country_code=code, share_pct=Decimal(pct)) for code, pct in p["countries"]]
+        db.session.add(grant)
+        self.created["grants"] += 1
+        return grant
+
+    def request_letters(self, call: Call) -> None:
+        """An award letter for every grant of the call that has none yet (rendered after the commit)."""
+        from portal.documents.operations import request_award_letter
+
+        with_letter = select(Document.grant_id).where(Document.kind == DocumentKind.AWARD_LETTER)
+        grants = db.session.scalars(
+            select(Grant).where(Grant.call_id == call.id, Grant.id.not_in(with_letter)).order_by(Grant.agreement_number)
+        ).all()
+        for grant in grants:
+            request_award_letter(grant, by=self.manager)
+            self.created["award letters"] += 1
+
+    # -- the second call: closed, under evaluation --
+    def load_evaluation_call(self) -> None:
+        spec = data.EVALUATION_CALL
+        call = self.call(spec, self.day(spec["opens_in_days"]), self.day(spec["closes_in_days"]))
+        stage = self.stage(call)
+        assigned_at = max(call.closes_at, self.day(spec["assigned_in_days"], 9))
+        for p in data.EVALUATION_CALL_PROPOSALS:
+            submitted_at = call.closes_at - dt.timedelta(days=p["submitted_days_before_close"], hours=2 + p["number"])
+            proposal, _ = self.proposal(
+                call,
+                p,
+                status=ProposalStatus.UNDER_REVIEW,
+                created_at=submitted_at - dt.timedelta(days=24),
+                submitted_at=submitted_at,
+                updated_at=assigned_at,
+            )
+            for i, (email, status, scores) in enumerate(p["reviews"]):
+                declared_at = assigned_at + dt.timedelta(days=1 + i, hours=p["number"])
+                self.assignment(
+                    stage,
+                    proposal,
+                    email,
+                    status,
+                    scores,
+                    assigned_at=assigned_at,
+                    declared_at=declared_at,
+                    submitted_at=declared_at + dt.timedelta(days=5 + p["number"]),
+                    variant=i + p["number"],
+                )
+        db.session.flush()
+
+    # -- the third call: open --
+    def load_open_call(self) -> None:
+        spec = data.OPEN_CALL
+        call = self.call(spec, self.day(spec["opens_in_days"]), self.day(spec["closes_in_days"]))
+        self.stage(call)
+        for p in data.OPEN_CALL_PROPOSALS:
+            if p["status"] == ProposalStatus.DRAFT:
+                updated_at = self.now - dt.timedelta(days=p["updated_days_ago"], hours=p["number"])
+                self.proposal(
+                    call,
+                    p,
+                    status=ProposalStatus.DRAFT,
+                    created_at=max(call.opens_at, updated_at - dt.timedelta(days=8)),
+                    submitted_at=None,
+                    updated_at=updated_at,
+                )
+            else:
+                submitted_at = self.now - dt.timedelta(days=p["submitted_days_ago"], hours=p["number"])
+                self.proposal(
+                    call,
+                    p,
+                    status=ProposalStatus.SUBMITTED,
+                    created_at=max(call.opens_at, submitted_at - dt.timedelta(days=12)),
+                    submitted_at=submitted_at,
+                )
+        db.session.flush()
