@@ -157,6 +157,8 @@ def other_app(app, tmp_path):
         return create_app(config)
 
     yield make
+    # Creating a Celery app makes it the thread's current one: give that back to the session app's.
+    app.extensions["celery"].set_current()
     app.extensions["celery"].set_default()
 
 
