@@ -21,12 +21,12 @@ from flask_migrate import upgrade
 from sqlalchemy import orm
 
 from config import TestingConfig
-
-TestingConfig.__test__ = False  # not a test class, despite its name
 from portal import create_app
 from portal.accounts import models as account_models
 from portal.core import mail
 from portal.extensions import db
+
+TestingConfig.__test__ = False  # not a test class, despite its name
 
 pytest_plugins = ["tests.factories", "tests.services"]
 

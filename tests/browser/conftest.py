@@ -127,7 +127,7 @@ def sign_in():
         page.goto("/login")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
-        page.locator("form", has=page.locator("input[name=password]")).locator("button[type=submit]").click()
+        page.locator("form", has=page.locator("input[name=password]")).locator("[type=submit]").click()
         page.wait_for_load_state()
         assert "/login" not in page.url, f"sign-in as {email} failed"
 
