@@ -10,9 +10,8 @@ import logging
 import secrets
 import zoneinfo
 from functools import lru_cache
-from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
@@ -21,6 +20,7 @@ from portal.accounts.models import ROLE_VALUES, Invitation, Role, User
 from portal.core import mail
 from portal.core.audit import record, snapshot
 from portal.core.db import utcnow
+from portal.core.urls import external_url
 from portal.extensions import db
 from portal.organisations.models import Membership, Organisation
 
@@ -54,15 +54,6 @@ def normalise_email(email: str) -> str:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(func.lower(User.email) == normalise_email(email)))
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails: from the request when there is one, else from PUBLIC_BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def is_local_path(target: str | None) -> bool:

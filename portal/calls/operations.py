@@ -19,6 +19,7 @@ from portal.calls import queries
 from portal.calls.models import Call, CallCountry, CallStatus, Dialogue, JvapDomain
 from portal.core import audit, countries
 from portal.core.db import utcnow
+from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
 from portal.evaluation.grids import build_stage
 from portal.extensions import db
@@ -39,19 +40,8 @@ FACT_FIELDS = [
 ]
 
 
-class CallError(ValueError):
-    """A broken rule. `errors` is a list of (field name or None, message)."""
-
-    def __init__(self, message_or_errors: str | list[tuple[str | None, str]], field: str | None = None) -> None:
-        if isinstance(message_or_errors, list):
-            self.errors = [(f, str(m)) for f, m in message_or_errors]
-        else:
-            self.errors = [(field, str(message_or_errors))]
-        super().__init__(" ".join(m for _f, m in self.errors))
-
-    @property
-    def messages(self) -> list[str]:
-        return [m for _f, m in self.errors]
+class CallError(RuleError):
+    """A broken rule of this area; see portal.core.errors.RuleError."""
 
 
 def local_to_utc(local: dt.datetime, zone_name: str) -> dt.datetime:

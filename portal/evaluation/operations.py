@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext  # lazy, under the name pybabel extracts plurals by default
 from flask_babel.speaklater import LazyString
@@ -21,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from portal.accounts.models import Role, User
 from portal.core import audit, i18n, mail
 from portal.core.db import utcnow
+from portal.core.urls import external_url
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -63,14 +63,6 @@ class ReviewError(EvaluationError):
     def __init__(self, message, problems: list[ScoreProblem]) -> None:
         super().__init__(message)
         self.problems = problems
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails: from the request when there is one, else from PUBLIC_BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def _status_label(status: str):

@@ -13,9 +13,7 @@ import json
 import logging
 import re
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.calls.models import Call
 from portal.core import audit, mail
 from portal.core.db import utcnow
+from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
+from portal.core.urls import external_url
 from portal.extensions import db
 from portal.proposals.models import PartnerRole, Proposal, ProposalCountry, ProposalSnapshot, ProposalStatus
 from portal.proposals.states import transition
@@ -37,19 +37,8 @@ DRAFT_FIELDS = ("title", "summary", "requested_amount", "duration_months", "coun
 _REFERENCE_SUFFIX = re.compile(r"-(\d+)$")
 
 
-class ProposalError(ValueError):
-    """A broken rule. `errors` is a list of (field name or None, message)."""
-
-    def __init__(self, message_or_errors: str | list[tuple[str | None, str]], field: str | None = None) -> None:
-        if isinstance(message_or_errors, list):
-            self.errors = [(f, str(m)) for f, m in message_or_errors]
-        else:
-            self.errors = [(field, str(message_or_errors))]
-        super().__init__(" ".join(m for _f, m in self.errors))
-
-    @property
-    def messages(self) -> list[str]:
-        return [m for _f, m in self.errors]
+class ProposalError(RuleError):
+    """A broken rule of this area; see portal.core.errors.RuleError."""
 
 
 def stale_message() -> str:
@@ -374,15 +363,6 @@ def proposal_document(proposal: Proposal, *, version: int, submitted_by) -> dict
         "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
         "submitted_by": {"id": submitted_by.id, "email": submitted_by.email},
     }
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for e-mails: from the request when there is one, else from PUBLIC_BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def submit_proposal(proposal: Proposal, *, by, now: dt.datetime | None = None) -> Proposal:
