@@ -7,10 +7,21 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in URLs: only values a database integer key can hold, so that a guessed or hostile id such as
+    /proposals/99999999999999999999 is a plain 404, never an overflow inside the database driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -21,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     app.config.from_object(config or config_from_env())
+    app.url_map.converters["int"] = DatabaseIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("weasyprint", "fontTools", "alembic.runtime.plugins"):
