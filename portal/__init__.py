@@ -175,7 +175,7 @@ def _register_template_helpers(app: Flask) -> None:
         localized=i18n.localized,
         facility_name=lambda: app.config["FACILITY_NAME"],
     )
-    app.jinja_env.filters.update(money=i18n.money, date=i18n.date, instant=i18n.instant)
+    app.jinja_env.filters.update(money=i18n.money, number=i18n.number, date=i18n.date, instant=i18n.instant)
 
 
 def _register_cli(app: Flask) -> None:

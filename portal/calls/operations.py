@@ -12,6 +12,7 @@ import zoneinfo
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -252,9 +253,10 @@ def edit_refusal(call: Call) -> str | None:
         return _("This call is in evaluation or later; its terms can no longer change.")
     submitted = queries.submitted_proposal_count(call)
     if submitted:
-        return _(
-            "This call can no longer be edited: %(count)d proposal(s) have already been submitted under its terms.",
-            count=submitted,
+        return ngettext(
+            "This call can no longer be edited: %(num)d proposal has already been submitted under its terms.",
+            "This call can no longer be edited: %(num)d proposals have already been submitted under its terms.",
+            submitted,
         )
     return None
 

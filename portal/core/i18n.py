@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -42,6 +42,13 @@ def money(amount: Decimal | int | None, currency: str = "EUR") -> str:
     if amount is None:
         return "—"
     return format_currency(Decimal(amount), currency, locale=locale_code())
+
+
+def number(value: Decimal | int | None, places: int = 2) -> str:
+    """A decimal number (a score, a mean) written as the reader's language writes it: 44.50, 44,50."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format=f"#,##0.{'0' * places}", locale=locale_code())
 
 
 def date(value: dt.date | None) -> str:

@@ -238,9 +238,7 @@ def test_edit_is_locked_once_a_proposal_was_submitted(
     make_proposal(call, status=ProposalStatus.SUBMITTED)
     login(client, manager)
     response = client.get(f"/manage/calls/{call.id}/edit", follow_redirects=True)
-    assert "This call can no longer be edited: 1 proposal(s) have already been submitted" in response.get_data(
-        as_text=True
-    )
+    assert "This call can no longer be edited: 1 proposal has already been submitted" in response.get_data(as_text=True)
     response = client.post(f"/manage/calls/{call.id}/edit", data=call_form(reference="CFP-LOCK", title="Changed"))
     assert response.status_code == 302
     session.expire_all()
