@@ -24,6 +24,7 @@ from portal.accounts.forms import (
 from portal.accounts.operations import AccountError, InvitationError
 from portal.core.access import authenticated, public
 from portal.core.i18n import locale_code
+from portal.core.urls import is_local_path
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def login():
             db.session.commit()
             _sign_in(user)
             target = form.next.data
-            return redirect(target if operations.is_local_path(target) else url_for("main.home"))
+            return redirect(target if is_local_path(target) else url_for("main.home"))
     return render_template("accounts/login.html", form=form)
 
 

@@ -14,3 +14,11 @@ def external_url(endpoint: str, **values) -> str:
     base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a path on this site ("/proposals/3"), false for anything that could leave it."""
+    # Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" or "/\t/evil.example" would leave.
+    if not target or not target.startswith("/") or "\\" in target or any(ord(c) < 33 for c in target):
+        return False
+    return not target.startswith("//")

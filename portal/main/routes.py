@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
+from portal.core import audit
 from portal.core.access import public
+from portal.core.urls import is_local_path
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,17 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
         if current_user.is_authenticated and current_user.locale != code:
+            audit.record(
+                "user.language_changed",
+                current_user,
+                actor=current_user,
+                before={"locale": current_user.locale},
+                after={"locale": code},
+            )
             current_user.locale = code
             db.session.commit()
-    target = request.form.get("next") or url_for("main.home")
-    if not target.startswith("/") or target.startswith("//"):
+    target = request.form.get("next") or ""
+    if not is_local_path(target):
         target = url_for("main.home")
     return redirect(target)
 
