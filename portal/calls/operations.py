@@ -27,7 +27,8 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-FACT_FIELDS = [
+# What a manager edits, and what the audit log records of a call (the same, plus its status).
+EDITABLE_FIELDS = (
     "reference",
     "title",
     "description",
@@ -37,8 +38,8 @@ FACT_FIELDS = [
     "opens_at",
     "closes_at",
     "timezone",
-    "status",
-]
+)
+FACT_FIELDS = [*EDITABLE_FIELDS, "status"]
 
 
 class CallError(RuleError):
@@ -212,17 +213,7 @@ def _resolve(data: dict, call: Call | None) -> tuple[dict, list[tuple[str | None
 
 
 def _apply(call: Call, clean: dict) -> None:
-    for name in (
-        "reference",
-        "title",
-        "description",
-        "budget_envelope",
-        "min_grant",
-        "max_grant",
-        "opens_at",
-        "closes_at",
-        "timezone",
-    ):
+    for name in EDITABLE_FIELDS:
         setattr(call, name, clean[name])
     call.dialogues = clean["dialogues"]
     call.domains = clean["domains"]
