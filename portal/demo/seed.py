@@ -33,6 +33,7 @@ from portal.grants.models import Grant, GrantCountry, GrantOrganisation, GrantRo
 from portal.organisations.models import Membership, Organisation
 from portal.proposals.models import (
     PartnerRole,
+    PartnerStatus,
     Proposal,
     ProposalCountry,
     ProposalPartner,
@@ -306,12 +307,20 @@ class _Seeder:
                     organisation=self.orgs[acronym],
                     role=role,
                     budget_share=share(amount, pct) if amount is not None and pct is not None else None,
+                    status=PartnerStatus.ACCEPTED,
                     confirmed_at=confirmed_at,
+                    responded_at=confirmed_at,
                 )
             )
         for acronym in spec["associated"]:
             proposal.partners.append(
-                ProposalPartner(organisation=self.orgs[acronym], role=PartnerRole.ASSOCIATED, confirmed_at=confirmed_at)
+                ProposalPartner(
+                    organisation=self.orgs[acronym],
+                    role=PartnerRole.ASSOCIATED,
+                    status=PartnerStatus.ACCEPTED,
+                    confirmed_at=confirmed_at,
+                    responded_at=confirmed_at,
+                )
             )
         db.session.add(proposal)
         db.session.flush()

@@ -16,10 +16,12 @@ from portal.extensions import db
 
 if TYPE_CHECKING:
     from portal.grants.models import Grant
+    from portal.proposals.models import ProposalSnapshot
 
 
 class DocumentKind(enum.StrEnum):
     AWARD_LETTER = "award_letter"
+    SUBMISSION_RECEIPT = "submission_receipt"
 
 
 class DocumentStatus(enum.StrEnum):
@@ -45,6 +47,8 @@ class Document(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"), index=True)
+    # Submission receipts: the frozen snapshot the receipt describes.
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("proposal_snapshots.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.QUEUED.value, index=True)
@@ -62,9 +66,11 @@ class Document(db.Model):
     superseded_at: Mapped[dt.datetime | None]
 
     grant: Mapped[Grant | None] = relationship(back_populates="documents")
+    snapshot: Mapped[ProposalSnapshot | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("kind", "grant_id", "version"),
+        UniqueConstraint("kind", "snapshot_id"),
         CheckConstraint(f"status IN {DOCUMENT_STATUS_VALUES!r}", name="status_known"),
     )
 

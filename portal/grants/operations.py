@@ -13,7 +13,7 @@ from portal.core import audit
 from portal.documents import operations as documents
 from portal.extensions import db
 from portal.grants.models import Grant, GrantCountry, GrantOrganisation, GrantRole, GrantStatus
-from portal.proposals.models import PartnerRole, Proposal, ProposalStatus
+from portal.proposals.models import PartnerRole, PartnerStatus, Proposal, ProposalStatus
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def award_grant(proposal: Proposal, *, amount: Decimal, start_date: dt.date, end
     if not country_codes:
         raise GrantError(_l("The proposal names no country of implementation."))
 
-    partners = list(proposal.partners)
+    # Only the organisations that accepted their invitation take part in the grant.
+    partners = [p for p in proposal.partners if p.status == PartnerStatus.ACCEPTED]
     partner_shares = sum(
         (p.budget_share or Decimal(0) for p in partners if p.role == PartnerRole.CO_APPLICANT), Decimal(0)
     )

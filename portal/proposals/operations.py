@@ -25,7 +25,14 @@ from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
 from portal.core.urls import external_url
 from portal.extensions import db
-from portal.proposals.models import PartnerRole, Proposal, ProposalCountry, ProposalSnapshot, ProposalStatus
+from portal.proposals.models import (
+    PartnerRole,
+    PartnerStatus,
+    Proposal,
+    ProposalCountry,
+    ProposalSnapshot,
+    ProposalStatus,
+)
 from portal.proposals.states import transition
 
 log = logging.getLogger(__name__)
@@ -304,7 +311,7 @@ def validate_for_submission(proposal: Proposal, now: dt.datetime | None = None) 
         problems.append(("jvap_domain", _("Choose one of the call's JVAP domains.")))
 
     for partner in proposal.partners:
-        if partner.role == PartnerRole.CO_APPLICANT and partner.confirmed_at is None:
+        if partner.role == PartnerRole.CO_APPLICANT and partner.status != PartnerStatus.ACCEPTED:
             problems.append(
                 (
                     "partners",

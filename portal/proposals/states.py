@@ -17,7 +17,8 @@ from portal.proposals.models import ProposalStatus as S
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED}),
     S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}),
-    S.UNDER_REVIEW: frozenset({S.AWARDED, S.REJECTED}),
+    S.UNDER_REVIEW: frozenset({S.INVITED, S.AWARDED, S.REJECTED}),
+    S.INVITED: frozenset(),
     S.AWARDED: frozenset(),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset({S.DRAFT}),
@@ -27,6 +28,7 @@ STATUS_LABELS = {
     S.DRAFT: _l("Draft"),
     S.SUBMITTED: _l("Submitted"),
     S.UNDER_REVIEW: _l("Under review"),
+    S.INVITED: _l("Invited to full application"),
     S.AWARDED: _l("Awarded"),
     S.REJECTED: _l("Rejected"),
     S.WITHDRAWN: _l("Withdrawn"),
@@ -56,6 +58,11 @@ def transition(proposal: Proposal, to: str, *, by, reason: str = "", at: dt.date
     proposal.status = to
     if to == S.SUBMITTED:
         proposal.submitted_at = at or utcnow()
+        proposal.withdrawn_at = None
+    elif to == S.WITHDRAWN:
+        proposal.withdrawn_at = at or utcnow()
+    elif to == S.INVITED:
+        proposal.invited_at = at or utcnow()
     audit.record(
         f"proposal.{to}",
         proposal,

@@ -46,8 +46,8 @@ def consortium(session, make_user, make_org, make_call, make_proposal) -> Consor
     # (make_proposal's own `countries=` keyword reaches the Proposal constructor and fails: set the rows here.)
     proposal.country_rows = [ProposalCountry(country_code=c) for c in ("SN", "ML", "NE")]
     proposal.partners = [
-        ProposalPartner(organisation=co_org, role="co_applicant", budget_share=Decimal("40000.00")),
-        ProposalPartner(organisation=assoc_org, role="associated"),
+        ProposalPartner(organisation=co_org, role="co_applicant", status="accepted", budget_share=Decimal("40000.00")),
+        ProposalPartner(organisation=assoc_org, role="associated", status="accepted"),
     ]
     db.session.commit()
     return Consortium(
