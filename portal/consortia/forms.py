@@ -61,7 +61,9 @@ class SearchForm(FlaskForm):
 
 
 class InviteOrganisationForm(FlaskForm):
-    organisation_id = IntegerField(validators=[InputRequired(_l("Choose an organisation from the search results."))])
+    organisation_id = IntegerField(
+        _l("Organisation"), validators=[InputRequired(_l("Choose an organisation from the search results."))]
+    )
     role = _role_field()
     submit = SubmitField(_l("Invite"))
 
