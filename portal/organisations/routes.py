@@ -199,8 +199,10 @@ def request_membership(org_id: int):
 
 
 def _decide_request(request_id: int, accept: bool):
-    join_request = load(MembershipRequest, request_id, need="decide")
+    join_request = load(MembershipRequest, request_id)
     organisation = join_request.organisation
+    if not organisation.is_member(current_user):
+        abort(403)  # the requester sees their request but does not answer it
     by = current_user._get_current_object()
     try:
         if accept:
