@@ -197,6 +197,18 @@ def consortium_problems(proposal: Proposal) -> list[tuple[str, str]]:
         if wrong_type:
             problems.append((f"partner-{partner.id}", wrong_type))
 
+    funded = {line.partner_id for line in proposal.budget_lines if line.partner_id is not None}
+    for partner in proposal.partners:
+        if partner.role == PartnerRole.ASSOCIATED and (partner.id in funded or partner.budget_share):
+            problems.append(
+                (
+                    f"partner-{partner.id}",
+                    _(
+                        "%(org)s is an associated entity and receives no funds: remove its budget lines.",
+                        org=partner_name(partner),
+                    ),
+                )
+            )
     for partner in proposal.partners:
         if partner.status == PartnerStatus.INVITED:
             problems.append(

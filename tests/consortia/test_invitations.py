@@ -455,3 +455,18 @@ def test_consortium_is_frozen_after_submission(client, login, world):
     db.session.commit()
     login(client, world["lead_user"])
     assert client.get(f"/proposals/{proposal.id}/consortium").status_code == 403
+
+
+def test_registration_ignores_a_next_page_outside_the_site(client):
+    response = client.post(
+        "/register?next=//evil.example/x",
+        data={"email": "a@b.example", "full_name": "A B", "password": PASSWORD, "confirm": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/organisations/new"
+    response = client.post(
+        "/organisations/new?next=https://evil.example/",
+        data={"legal_name": "Safe Org", "type": "ngo", "country": "SN", "registration_number": "SAFE-1"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/organisations/")

@@ -177,3 +177,25 @@ def test_problems_show_on_the_page_and_in_json(client, login, make_call, make_or
     assert "This call needs at least 2 co-applicants; the consortium has 0." in text_of(
         client.get(f"/proposals/{proposal.id}")
     )
+
+
+def test_associated_entities_have_no_budget(make_call, make_org, make_proposal, lead_user):
+    from decimal import Decimal
+
+    from portal.proposals.models import BudgetLine
+
+    proposal = make_proposal(make_call(), organisation=make_org(members=[lead_user]))
+    associated = _partner(proposal, make_org(legal_name="Helper", acronym=None), role="associated")
+    assert _messages(proposal) == []
+    db.session.add(
+        BudgetLine(
+            proposal_id=proposal.id,
+            partner_id=associated.id,
+            category="travel",
+            description="Flights",
+            quantity=Decimal(1),
+            unit_cost=Decimal("300.00"),
+        )
+    )
+    db.session.commit()
+    assert _messages(proposal) == ["Helper is an associated entity and receives no funds: remove its budget lines."]
