@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.routes import bp as accounts_bp
     from portal.admin.routes import bp as admin_bp
     from portal.calls.routes import bp as calls_bp
+    from portal.consortia.routes import bp as consortia_bp
     from portal.documents.routes import bp as documents_bp
     from portal.evaluation.routes import bp as evaluation_bp
     from portal.grants.routes import bp as grants_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         organisations_bp,
         calls_bp,
         proposals_bp,
+        consortia_bp,
         evaluation_bp,
         grants_bp,
         documents_bp,

@@ -19,7 +19,8 @@ from portal.documents.models import Document, DocumentStatus
 from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
 from portal.grants.models import Grant, GrantCountry, GrantOrganisation
-from portal.proposals.models import ProposalStatus
+from portal.organisations.models import MembershipRequest
+from portal.proposals.models import ProposalPartner, ProposalStatus
 
 ROLES = (
     "anonymous",
@@ -51,6 +52,10 @@ EVALUATORS = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluat
 OWN_ASSIGNMENT = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluator=HIDDEN)
 APPLICANT_ONLY = expect(FORBIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=OK, partner=OK)
 LEAD_MEMBERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK)
+# The consortium of the draft: its lead's members only; staff see the proposal but do not build its consortium.
+CONSORTIUM_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN)
+# The invitation of the "partner" organisation to the draft's consortium: its members only.
+INVITED_MEMBERS = expect(HIDDEN, anonymous=LOGIN, partner=OK)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -101,6 +106,34 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"org_id": "@org_a"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
     ),
+    ("organisations.hand_over_contact", "POST"): (
+        {"org_id": "@org_a"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("organisations.request_membership", "GET"): ({"org_id": "@org_a"}, APPLICANT_ONLY),
+    ("organisations.request_membership", "POST"): ({"org_id": "@org_a"}, APPLICANT_ONLY),
+    # the other applicant asked to join org_a: they see their request but only members answer it
+    ("organisations.accept_request", "POST"): (
+        {"request_id": "@membership_request"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=FORBIDDEN),
+    ),
+    ("organisations.decline_request", "POST"): (
+        {"request_id": "@membership_request"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=FORBIDDEN),
+    ),
+    # consortia
+    ("consortia.manage", "GET"): ({"proposal_id": "@draft"}, CONSORTIUM_LEAD),
+    ("consortia.check", "GET"): ({"proposal_id": "@draft"}, CONSORTIUM_LEAD),
+    ("consortia.invite_organisation", "POST"): ({"proposal_id": "@draft"}, CONSORTIUM_LEAD),
+    ("consortia.invite_by_email", "POST"): ({"proposal_id": "@draft"}, CONSORTIUM_LEAD),
+    ("consortia.remove", "POST"): ({"proposal_id": "@draft", "partner_id": "@invited_partner"}, CONSORTIUM_LEAD),
+    ("consortia.sections", "POST"): ({"proposal_id": "@draft", "partner_id": "@invited_partner"}, CONSORTIUM_LEAD),
+    ("consortia.invitations", "GET"): ({}, APPLICANT_ONLY),
+    ("consortia.invitation", "GET"): ({"partner_id": "@invited_partner"}, INVITED_MEMBERS),
+    ("consortia.accept", "POST"): ({"partner_id": "@invited_partner"}, INVITED_MEMBERS),
+    ("consortia.decline", "POST"): ({"partner_id": "@invited_partner"}, INVITED_MEMBERS),
+    ("consortia.join", "GET"): ({"token": "forged"}, PUBLIC),
+    ("consortia.join", "POST"): ({"token": "forged"}, PUBLIC),
     # calls
     ("calls.public_list", "GET"): ({}, PUBLIC),
     ("calls.public_view", "GET"): ({"call_id": "@call"}, PUBLIC),
@@ -220,7 +253,11 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         invited_by=users["admin"],
         expires_at=utcnow() + dt.timedelta(days=3),
     )
-    db.session.add_all([grant, document, invitation])
+    # The partner organisation is invited (not yet accepted) to the draft's consortium; the other applicant asked
+    # to join the lead organisation.
+    invited_partner = ProposalPartner(proposal=draft, organisation=org_partner, role="co_applicant", status="invited")
+    membership_request = MembershipRequest(organisation=org_a, user=users["other_applicant"], message="Let me in.")
+    db.session.add_all([grant, document, invitation, invited_partner, membership_request])
     db.session.commit()
     return {
         "users": {role: user.id for role, user in users.items()},
@@ -235,6 +272,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "document": document.id,
         "verification_code": document.verification_code,
         "invitation_token": invitation_token,
+        "invited_partner": invited_partner.id,
+        "membership_request": membership_request.id,
     }
 
 

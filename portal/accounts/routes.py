@@ -99,7 +99,9 @@ def register():
             db.session.commit()
             _sign_in(user)
             flash(_("Welcome! Your account is ready. Now tell us about your organisation."), "success")
-            return redirect(url_for("organisations.create"))
+            # An invitation link (to a consortium, say) sends people here with the page to come back to.
+            target = request.args.get("next")
+            return redirect(url_for("organisations.create", next=target if is_local_path(target) else None))
     return render_template("accounts/register.html", form=form)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.accounts.models import Invitation, User
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.organisations.models import Membership, Organisation
+from portal.organisations.models import Membership, MembershipRequest, MembershipRequestStatus, Organisation
 
 
 def memberships_of(user: User) -> list[Membership]:
@@ -48,5 +48,35 @@ def pending_invitations(organisation: Organisation) -> list[Invitation]:
             )
             .options(selectinload(Invitation.invited_by))
             .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        )
+    )
+
+
+def pending_requests(organisation: Organisation) -> list[MembershipRequest]:
+    """Requests to join the organisation that wait for an answer, oldest first."""
+    return list(
+        db.session.scalars(
+            db.select(MembershipRequest)
+            .where(
+                MembershipRequest.organisation_id == organisation.id,
+                MembershipRequest.status == MembershipRequestStatus.PENDING.value,
+            )
+            .options(joinedload(MembershipRequest.user))
+            .order_by(MembershipRequest.created_at, MembershipRequest.id)
+        )
+    )
+
+
+def requests_of(user: User) -> list[MembershipRequest]:
+    """The user's own requests to join organisations that wait for an answer."""
+    return list(
+        db.session.scalars(
+            db.select(MembershipRequest)
+            .where(
+                MembershipRequest.user_id == user.id,
+                MembershipRequest.status == MembershipRequestStatus.PENDING.value,
+            )
+            .options(joinedload(MembershipRequest.organisation))
+            .order_by(MembershipRequest.created_at.desc(), MembershipRequest.id.desc())
         )
     )

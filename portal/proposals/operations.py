@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.calls.models import Call
+from portal.consortia.operations import consortium_problems
 from portal.core import audit, mail
 from portal.core.db import utcnow
 from portal.core.errors import RuleError
@@ -26,8 +27,6 @@ from portal.core.i18n import instant, money
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.proposals.models import (
-    PartnerRole,
-    PartnerStatus,
     Proposal,
     ProposalCountry,
     ProposalSnapshot,
@@ -310,17 +309,7 @@ def validate_for_submission(proposal: Proposal, now: dt.datetime | None = None) 
     elif proposal.jvap_domain_id not in {d.id for d in call.domains}:
         problems.append(("jvap_domain", _("Choose one of the call's JVAP domains.")))
 
-    for partner in proposal.partners:
-        if partner.role == PartnerRole.CO_APPLICANT and partner.status != PartnerStatus.ACCEPTED:
-            problems.append(
-                (
-                    "partners",
-                    _(
-                        "%(organisation)s has not yet confirmed its participation as co-applicant.",
-                        organisation=partner.organisation.name,
-                    ),
-                )
-            )
+    problems.extend(consortium_problems(proposal))
     return problems
 
 

@@ -55,15 +55,20 @@ def test_create_makes_the_creator_member_and_contact(client, make_user, login, s
 
 
 def test_create_refuses_a_duplicate_registration_and_keeps_the_input(client, make_user, make_org, login, session):
-    make_org(country="SN", registration_number="SN-2019-123")
+    existing = make_org(country="SN", registration_number="SN-2019-123", legal_name="Dakar Diaspora Network")
     login(client, make_user())
-    response = client.post("/organisations/new", data=_data(registration_number="sn-2019-123 "))
+    response = client.post("/organisations/new", data=_data(registration_number="sn 2019.123 "))
     assert response.status_code == 200
     page = text_of(response)
     assert (
         "An organisation with this registration number is already registered in Senegal. "
-        "Ask one of its members to invite you to it."
+        "Ask to join it instead of registering it again."
     ) in page
+    assert "Is your organisation already registered?" in page
+    assert "Dakar Diaspora Network" in page
+    assert f'href="/organisations/{existing.id}/join"' in page
+    # an exact registration match cannot be overridden: no confirmation box
+    assert "confirm_distinct" not in page
     assert 'id="registration_number-error"' in page
     assert 'value="Association Dakar Diaspora"' in page
     assert 'value="https://add.example.org"' in page
@@ -148,7 +153,7 @@ def test_edit_refuses_the_registration_of_another_organisation(client, make_user
         f"/organisations/{org.id}/edit", data=_data(legal_name="Mine 2", registration_number="TAKEN-1")
     )
     assert response.status_code == 200
-    assert "An organisation with this registration number is already registered in Senegal." in text_of(response)
+    assert "Another organisation is registered in Senegal with this registration number." in text_of(response)
     assert 'value="Mine 2"' in text_of(response)
     session.expire_all()
     assert org.legal_name == "Mine"
