@@ -302,6 +302,11 @@ class BudgetInput:
             (s.amount_value for s in self.filled_sources() if s.amount_value is not None and not s.errors),
         )
 
+    def hide_cell_errors(self) -> None:
+        """Keep the values but not the cell messages (for a form re-shown without trying to save it)."""
+        for row in (*self.lines, *self.sources):
+            row.errors = {}
+
     def add_blank_lines(self, count: int) -> None:
         start = len(self.lines)
         room = max(0, MAX_LINES - start)

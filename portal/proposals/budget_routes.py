@@ -90,10 +90,13 @@ def budget(proposal_id: int):
     typed = budgets.read_budget_form(request.form, proposal)
     version = _posted_version(request.form.get("version"))
     action = request.form.get("action", "save")
+    if action in ("add_lines", "add_sources"):
+        # Not a save: the cells are checked when the user saves, not while they are still typing.
+        typed.hide_cell_errors()
     if action == "add_lines":
         typed.add_blank_lines(budgets.ADD_LINES)
         typed.pad()
-        return _render(proposal, typed=typed, version=version, unsaved=True, focus_line=True)
+        return _render(proposal, typed=typed, version=version, unsaved=True)
     if action == "add_sources":
         typed.add_blank_sources(budgets.ADD_SOURCES)
         typed.pad()
