@@ -797,8 +797,8 @@ def _amount(value: Decimal | None) -> str | None:
     return None if value is None else str(value.quantize(CENT))
 
 
-def _rate(value: Decimal | None) -> str | None:
-    return None if value is None else str(round_pct(value))
+def _rate(value: Decimal | None, rounding: str) -> str | None:
+    return None if value is None else str(round_pct(value, rounding))
 
 
 def partner_key(partner_id: int | None) -> str:
@@ -828,9 +828,11 @@ def totals_summary(totals: Totals, partners: list[dict]) -> dict:
         "total": _amount(totals.total),
         "cofinancing_total": _amount(totals.cofinancing),
         "requested_amount": _amount(totals.requested),
-        "funding_rate": _rate(totals.funding_rate),
-        "cofinancing_rate": _rate(totals.cofinancing_rate),
-        "indirect_rate": _rate(totals.indirect_rate),
+        # Rounded towards the call's limits, so that a rate shown never seems to meet a rule it breaks:
+        # co-financing 9.9999% reads 9.99% (not 10.00%), indirect costs 7.0001% read 7.01%.
+        "funding_rate": _rate(totals.funding_rate, ROUND_UP),
+        "cofinancing_rate": _rate(totals.cofinancing_rate, ROUND_DOWN),
+        "indirect_rate": _rate(totals.indirect_rate, ROUND_UP),
     }
 
 

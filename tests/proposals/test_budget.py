@@ -320,3 +320,18 @@ def test_the_summary_is_plain_data_with_every_figure(rq, session, make_org, make
         "total": "99.99",
     }
     assert summary["cofinancing"] == [{"source": "Own funds", "amount": "10000.00", "secured": True}]
+
+
+def test_rates_shown_are_rounded_towards_the_calls_limits(rq, session, make_call, make_proposal):
+    """A fraction of a cent short of 10% co-financing reads 9.99% (as the rule's message says), never 10.00%."""
+    proposal = make_proposal(make_call(min_cofinancing_pct=D("10.00"), max_grant=D("250000.00")))
+    problems = _budget(session, proposal, direct="108012.00", indirect="7560.84", cofinancing="11557.28")
+    summary = budgets.budget_summary(proposal)
+    assert summary["cofinancing_rate"] == "9.99"  # 9.99999...%
+    assert summary["funding_rate"] == "90.01"  # 90.00000...1%
+    assert summary["indirect_rate"] == "7.00"  # exactly 7%
+    assert _messages(problems) == [
+        "Co-financing is 9.99% of the total budget (€11,557.28 of €115,572.84); this call requires at least 10%."
+    ]
+    _budget(session, proposal, direct="100000.00", indirect="7000.01")
+    assert budgets.budget_summary(proposal)["indirect_rate"] == "7.01"

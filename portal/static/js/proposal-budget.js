@@ -56,14 +56,16 @@
     return moneyFormat.format(centsToString(cents));
   }
 
-  /* part / whole in percent, two decimals, halves up; null when whole is zero. */
-  function rateHundredths(part, whole) {
-    if (whole === 0n) return null;
-    var scaled = part * 10000n * 2n;
-    var negative = (scaled < 0n) !== (whole < 0n);
-    var absScaled = scaled < 0n ? -scaled : scaled;
-    var absWhole = whole < 0n ? -whole : whole;
-    var rounded = (absScaled + absWhole) / (2n * absWhole);
+  /* part / whole in percent with two decimals, rounded "down" or "up" (away from zero); null when whole is
+   * zero. As on the server, rates are rounded towards the call's limits, so that a rate shown never seems to meet
+   * a rule it breaks (co-financing down, indirect costs and the funding rate up). */
+  function rateHundredths(part, whole, rounding) {
+    if (whole <= 0n) return null;
+    var scaled = part * 10000n;
+    var negative = scaled < 0n;
+    var abs = negative ? -scaled : scaled;
+    var rounded = abs / whole;
+    if (rounding === "up" && rounded * whole !== abs) rounded += 1n;
     return negative ? -rounded : rounded;
   }
 
@@ -126,9 +128,9 @@
     setOut("total", formatMoney(grand));
     setOut("cofinancing", formatMoney(cofinancing));
     setOut("requested", formatMoney(requested));
-    setOut("indirect_rate", formatRate(rateHundredths(indirect, direct)));
-    setOut("cofinancing_rate", formatRate(rateHundredths(cofinancing, grand)));
-    setOut("funding_rate", formatRate(rateHundredths(requested, grand)));
+    setOut("indirect_rate", formatRate(rateHundredths(indirect, direct, "up")));
+    setOut("cofinancing_rate", formatRate(rateHundredths(cofinancing, grand, "down")));
+    setOut("funding_rate", formatRate(rateHundredths(requested, grand, "up")));
   }
 
   /* Add a row from its <template>, with the next free index and the next number. */
