@@ -11,6 +11,7 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.core.access import authenticated, load
@@ -71,6 +72,13 @@ def _render(proposal: Proposal, *, typed: budgets.BudgetInput | None, version: i
     )
 
 
+def _stale(proposal: Proposal, typed: budgets.BudgetInput, version: int):
+    log.info("stale budget save on proposal %s by user %s", proposal.id, current_user.id)
+    typed.pad()
+    stale = stale_section_message(str(SECTION_TITLES[budgets.SECTION]))
+    return _render(proposal, typed=typed, version=version, status=409, unsaved=True, stale=stale)
+
+
 @bp.route("/proposals/<int:proposal_id>/budget", methods=["GET", "POST"])
 @authenticated
 def budget(proposal_id: int):
@@ -109,13 +117,16 @@ def budget(proposal_id: int):
         db.session.rollback()
         typed.pad()
         return _render(proposal, typed=typed, version=version, status=422, unsaved=True)
+    except IntegrityError:
+        # Two first saves at the same instant: the other one created the section row first.
+        db.session.rollback()
+        if section_version(proposal, budgets.SECTION) == version:
+            raise
+        return _stale(proposal, typed, version)
     except (ProposalError, StaleDataError):
         # Someone saved the budget (or the proposal) since this form was made: nothing was written.
         db.session.rollback()
-        log.info("stale budget save on proposal %s by user %s", proposal_id, current_user.id)
-        typed.pad()
-        stale = stale_section_message(str(SECTION_TITLES[budgets.SECTION]))
-        return _render(proposal, typed=typed, version=version, status=409, unsaved=True, stale=stale)
+        return _stale(proposal, typed, version)
     problems = budgets.budget_problems(proposal)
     if problems:
         flash(_("Budget saved. It does not yet meet the call's rules: see the problems listed below."), "warning")

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy import text as sql
 
 from portal.core.audit import AuditEntry
 from portal.extensions import db
@@ -409,3 +410,40 @@ def test_the_number_of_queries_does_not_grow_with_the_budget(
     add_lines(40)
     many = _count_selects(app, client, _url(draft))
     assert few > 0 and many == few
+
+
+def test_a_save_racing_another_on_the_same_version_is_refused(client, login, applicant, draft, session, monkeypatch):
+    """Two saves that both passed the version check: the database's version check stops the second one."""
+    from portal.proposals import budget as budgets
+
+    login(client, applicant)
+    assert client.post(_url(draft), data=_form(0, LINES[:1])).status_code == 302
+    real_claim = budgets.claim_section
+
+    def claim_then_someone_else_saves(proposal, key, **kw):
+        row = real_claim(proposal, key, **kw)
+        # Another request commits its save of the budget between this one's check and its write.
+        db.session.connection().execute(
+            sql("UPDATE proposal_sections SET version_id = version_id + 1 WHERE id = :id"), {"id": row.id}
+        )
+        return row
+
+    monkeypatch.setattr(budgets, "claim_section", claim_then_someone_else_saves)
+    response = client.post(_url(draft), data=_form(1, [("lead", "travel", "Train", "trip", "4", "80")]))
+    assert response.status_code == 409
+    text = _text(response)
+    assert "Someone else saved the section “Budget” since you opened it." in text and 'value="Train"' in text
+    assert [line.description for line in _reload(session, draft).budget_lines] == ["Project coordinator"]
+
+
+def test_figures_are_written_the_readers_way(client, login, applicant, draft, session):
+    login(client, applicant)
+    client.post(_url(draft), data=_form(0, LINES[:1], [("Fonds propres", "10 000,50", False)]))
+    with client.session_transaction() as sess:
+        sess["locale"] = "fr"
+    response = client.get(_url(draft))
+    assert response.status_code == 200
+    text = _text(response)
+    assert "108\u202f000,00\xa0€" in text  # the total budget, as French writes it
+    assert 'value="10000.5"' not in text and 'value="10000.50"' in text
+    assert 'data-locale="fr"' in text
