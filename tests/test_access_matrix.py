@@ -164,6 +164,15 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"proposal_id": "@draft"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
     ),
+    # the budget: the lead edits, staff read (POST 403); others may not know the draft exists
+    ("proposals.budget", "GET"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=OK, admin=OK),
+    ),
+    ("proposals.budget", "POST"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
     # evaluation
     ("evaluation.queue", "GET"): ({}, EVALUATORS),
     ("evaluation.declare", "GET"): ({"assignment_id": "@assignment"}, OWN_ASSIGNMENT),

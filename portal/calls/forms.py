@@ -4,9 +4,7 @@ operations.py so that every way of creating a call obeys them."""
 
 from __future__ import annotations
 
-import re
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
@@ -23,16 +21,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from portal.core.amounts import AmountError, parse_decimal
+
 DEFAULT_TIMEZONE = "Europe/Brussels"
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-_SPACES = re.compile(r"[\s\u00a0\u202f_]")
 
 
 class MoneyField(DecimalField):
-    """An amount in euros, two decimals at most. Accepts the ways people type amounts: "150000", "150 000",
-    "150,000.50", "150000,50" (decimal comma) and a leading or trailing "€". What was typed is shown again
-    when it cannot be read (DecimalField keeps raw_data). A text input, not a number input: browsers refuse
-    "150 000" in number inputs."""
+    """An amount in euros, two decimals at most. Accepts the ways people type amounts (read by
+    portal.core.amounts): "150000", "150 000", "150,000.50", "150000,50" (decimal comma) and a leading or
+    trailing "€". What was typed is shown again when it cannot be read (DecimalField keeps raw_data). A text
+    input, not a number input: browsers refuse "150 000" in number inputs."""
 
     widget = TextInput()
 
@@ -43,26 +42,20 @@ class MoneyField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        text = _SPACES.sub("", str(valuelist[0] or "")).replace("€", "").replace("EUR", "")
-        if text == "":
-            self.data = None
-            return
-        if "," in text and "." in text:
-            text = text.replace(",", "")
-        elif "," in text:
-            whole, _, fraction = text.rpartition(",")
-            text = f"{whole.replace(',', '')}.{fraction}" if len(fraction) <= 2 else text.replace(",", "")
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+            self.data = parse_decimal(valuelist[0], places=2)
+        except AmountError as exc:
             self.data = None
-            raise ValueError(_l("Enter an amount in euros, for example 150000 or 150000.50."))
-        if value != value.quantize(Decimal("0.01")):
-            self.data = None
-            raise ValueError(_l("Enter an amount with at most two decimals (cents)."))
-        self.data = value.quantize(Decimal("0.01"))
+            raise ValueError(amount_error_message(exc)) from None
+
+
+def amount_error_message(exc: AmountError):
+    """What to tell someone whose amount could not be read (see portal.core.amounts for the accepted ways)."""
+    if exc.reason == "places":
+        return _l("Enter an amount with at most two decimals (cents).")
+    if exc.reason == "large":
+        return _l("This amount is too large.")
+    return _l("Enter an amount in euros, for example 150000 or 150000.50.")
 
 
 class MultiCheckboxField(SelectMultipleField):

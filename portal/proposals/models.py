@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
@@ -332,7 +332,8 @@ class BudgetLine(db.Model):
 
     @property
     def total(self) -> Decimal:
-        return (self.quantity * self.unit_cost).quantize(Decimal("0.01"))
+        """quantity x unit cost to the cent, halves rounded up (as portal.proposals.budget.line_total)."""
+        return (self.quantity * self.unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class CofinancingSource(db.Model):
