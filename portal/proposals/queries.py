@@ -57,7 +57,6 @@ def proposal_for_form(proposal_id: int) -> Proposal | None:
             selectinload(Proposal.dialogues),
             selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
         )
-        .execution_options(populate_existing=True)
     )
     return db.session.scalars(stmt).unique().one_or_none()
 
