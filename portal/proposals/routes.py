@@ -237,7 +237,9 @@ def edit_section(proposal_id: int, key: str):
             ), 422
         return _render_section(proposal, key, form), 422
     try:
-        row = save_section(proposal, key, data, by=current_user, expected_version=_version(form.version.data))
+        # A form without a version counts as made from nothing saved: it can never overwrite a saved section.
+        expected = _version(form.version.data) or 0
+        row = save_section(proposal, key, data, by=current_user, expected_version=expected)
         db.session.commit()
     except (ProposalError, StaleDataError) as exc:
         # StaleDataError: someone saved the proposal row at the very same moment; treated as a stale section.
