@@ -102,6 +102,7 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     response = applicant.post(f"/calls/{call.id}/apply", data={"title": "Diaspora investment in Sahel towns"})
     assert response.status_code == 302
     proposal = session.scalar(select(Proposal).where(Proposal.call_id == call.id))
+
     # The form, section by section, as the browser posts it (each save carries the section's version).
     def save(key, data):
         session.expire_all()

@@ -206,7 +206,11 @@ def _logframe_errors(proposal: Proposal, data: dict) -> list:
             errors.append(
                 (
                     f"activities-{n}-output",
-                    _("Activity %(number)d is linked to output %(code)s, which does not exist.", number=n + 1, code=link),
+                    _(
+                        "Activity %(number)d is linked to output %(code)s, which does not exist.",
+                        number=n + 1,
+                        code=link,
+                    ),
                 )
             )
     return errors
@@ -365,7 +369,9 @@ def _texts_problems(key: str, missing_messages):
             if _blank(text):
                 out.append((name, missing_messages()[name], "missing"))
             elif word_count(text) > WORD_LIMITS[(key, name)]:
-                out.append((name, word_limit_message(labels[(key, name)], word_count(text), WORD_LIMITS[(k, name)]), "invalid"))
+                out.append(
+                    (name, word_limit_message(labels[(key, name)], word_count(text), WORD_LIMITS[(k, name)]), "invalid")
+                )
         return out
 
     return check
@@ -442,7 +448,11 @@ def _logframe_problems(proposal: Proposal) -> list:
             out.append(
                 (
                     f"activities-{n}-output",
-                    _("Activity %(number)d is linked to output %(code)s, which does not exist.", number=n + 1, code=link),
+                    _(
+                        "Activity %(number)d is linked to output %(code)s, which does not exist.",
+                        number=n + 1,
+                        code=link,
+                    ),
                     "invalid",
                 )
             )

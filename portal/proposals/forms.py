@@ -382,7 +382,10 @@ class RisksForm(SectionForm):
         return {"risks": saved_data(proposal, "risks").get("risks") or []}
 
     def section_data(self) -> dict:
-        rows = [{name: _text(r.form[name].data) for name in ("risk", "likelihood", "impact", "mitigation")} for r in self.risks]
+        rows = [
+            {name: _text(r.form[name].data) for name in ("risk", "likelihood", "impact", "mitigation")}
+            for r in self.risks
+        ]
         return {"risks": [r for r in rows if not _blank_tree(r)]}
 
 
@@ -499,9 +502,7 @@ class CountriesForm(SectionForm):
                 )
         for code, text in self.share_text.items():
             if text.strip() and code not in self.chosen:
-                self.extra_errors.setdefault(f"share-{code}", []).append(
-                    _("Tick the country, or clear its share.")
-                )
+                self.extra_errors.setdefault(f"share-{code}", []).append(_("Tick the country, or clear its share."))
         return ok and not self.extra_errors
 
     @classmethod
@@ -559,7 +560,9 @@ class WorkplanForm(SectionForm):
         for value in sorted(self.checked):
             uid, _sep, month = value.partition(":")
             if not month.isdigit() or int(month) < 1:
-                self.extra_errors.setdefault("plan", []).append(_("The work plan sent is not readable: reload the page."))
+                self.extra_errors.setdefault("plan", []).append(
+                    _("The work plan sent is not readable: reload the page.")
+                )
                 break
             self.months.setdefault(uid, []).append(int(month))
         for uid in self.months:

@@ -13,7 +13,6 @@ import importlib
 import json
 import logging
 import re
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -26,6 +25,7 @@ from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
 from portal.core.urls import external_url
 from portal.extensions import db
+from portal.proposals.form_rules import Problem, section_errors, section_problems
 from portal.proposals.models import (
     PartnerRole,
     PartnerStatus,
@@ -35,7 +35,6 @@ from portal.proposals.models import (
     ProposalSnapshot,
     ProposalStatus,
 )
-from portal.proposals.form_rules import Problem, section_errors, section_problems
 from portal.proposals.states import transition
 
 log = logging.getLogger(__name__)
@@ -147,7 +146,11 @@ def _section_facts(proposal: Proposal, key: str, row) -> dict:
     if key == "summary":
         return {"summary": proposal.summary}
     if key == "countries":
-        return {"shares": {r.country_code: str(r.share_pct) if r.share_pct is not None else None for r in proposal.country_rows}}
+        return {
+            "shares": {
+                r.country_code: str(r.share_pct) if r.share_pct is not None else None for r in proposal.country_rows
+            }
+        }
     return {"data": dict(row.data or {}) if row is not None else {}}
 
 
@@ -205,15 +208,11 @@ def save_section(proposal: Proposal, key: str, data: dict, *, by, expected_versi
 
 
 def _apply_identification(proposal: Proposal, row, data: dict, by) -> None:
-    from portal.calls.models import Dialogue
-
     proposal.title = (data.get("title") or "").strip()
     proposal.duration_months = data.get("duration_months")
     proposal.jvap_domain_id = data.get("jvap_domain_id")
-    wanted = set(data.get("dialogue_ids") or [])
-    proposal.dialogues = [d for d in proposal.call.dialogues if d.id in wanted] if wanted else []
-    if wanted and len(proposal.dialogues) != len(wanted):  # pragma: no cover - section_errors refuses these
-        proposal.dialogues = list(db.session.scalars(select(Dialogue).where(Dialogue.id.in_(wanted))))
+    wanted = set(data.get("dialogue_ids") or [])  # section_errors admits only the call's dialogues
+    proposal.dialogues = [d for d in proposal.call.dialogues if d.id in wanted]
     row.data = {"start_month": data.get("start_month") or ""}
 
 
@@ -266,9 +265,7 @@ def _apply_declarations(proposal: Proposal, row, data: dict, by) -> None:
     if made and unchanged and previous.get("declared_at"):
         content.update({k: previous[k] for k in ("declared_by_id", "declared_by", "declared_at")})
     elif made:
-        content.update(
-            declared_by_id=by.id, declared_by=by.display_name, declared_at=row.updated_at.isoformat()
-        )
+        content.update(declared_by_id=by.id, declared_by=by.display_name, declared_at=row.updated_at.isoformat())
     row.data = content
 
 

@@ -36,6 +36,7 @@ from portal.proposals.states import STATUS_LABELS, IllegalTransitionError
 log = logging.getLogger(__name__)
 bp = Blueprint("proposals", __name__, url_prefix=None)
 
+
 def _version(raw: str | int | None) -> int | None:
     raw = str(raw or "").strip()
     return int(raw) if raw.isdigit() else None
@@ -103,7 +104,9 @@ def view(proposal_id: int):
         call=proposal.call,
         snapshot=queries.latest_snapshot(proposal),
         can_edit=can_edit,
-        checklist=[(p, form_views.problem_url(proposal, p)) for p in submission_problems(proposal)] if can_edit else None,
+        checklist=[(p, form_views.problem_url(proposal, p)) for p in submission_problems(proposal)]
+        if can_edit
+        else None,
         status_labels=STATUS_LABELS,
         reader_tz=select_timezone(),
     )

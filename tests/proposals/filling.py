@@ -54,7 +54,10 @@ def section_data(proposal) -> dict[str, dict]:
             "final_beneficiaries_number": 250,
         },
         "risks": {"risks": [{"risk": "Delays", "likelihood": "low", "impact": "medium", "mitigation": "Plan early."}]},
-        "sustainability": {"sustainability": "Associations keep the fund.", "dissemination": "Reports to the dialogue."},
+        "sustainability": {
+            "sustainability": "Associations keep the fund.",
+            "dissemination": "Reports to the dialogue.",
+        },
         "declarations": {
             "accurate": True,
             "no_exclusion": True,

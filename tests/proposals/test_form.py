@@ -43,8 +43,17 @@ def lead(client, login, applicant):
 
 def test_every_section_page_saves_and_the_form_becomes_complete(lead, draft, session):
     posts = form_posts(draft)
-    for key in ("identification", "summary", "relevance", "logframe", "countries", "target_groups", "risks",
-                "sustainability", "declarations"):
+    for key in (
+        "identification",
+        "summary",
+        "relevance",
+        "logframe",
+        "countries",
+        "target_groups",
+        "risks",
+        "sustainability",
+        "declarations",
+    ):
         assert lead.get(_url(draft, key)).status_code == 200, key
         response = _post(lead, _reload(session, draft.id), key, posts[key])
         assert response.status_code == 302, (key, response.get_data(as_text=True)[:3000])
@@ -126,7 +135,9 @@ def test_identification_rules(lead, draft, session, make_call):
 
 def test_a_refused_save_keeps_everything_and_links_the_summary_to_the_fields(lead, draft, session):
     posts = form_posts(draft)["target_groups"]
-    response = _post(lead, draft, "target_groups", {**posts, "target_groups_number": "-5", "final_beneficiaries_number": "many"})
+    response = _post(
+        lead, draft, "target_groups", {**posts, "target_groups_number": "-5", "final_beneficiaries_number": "many"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<a href="#target_groups_number">' in page and '<a href="#final_beneficiaries_number">' in page
@@ -320,17 +331,30 @@ def test_add_and_remove_groups_without_javascript(lead, draft, session):
         ("add:objectives-0-outputs-0-indicators", "objectives-0-outputs-0-indicators-1-baseline"),
         ("add:activities", "activities-1-title"),
     ):
-        page = _post(lead, draft, "logframe", {**form_posts(draft)["logframe"], "action": action}).get_data(as_text=True)
+        page = _post(lead, draft, "logframe", {**form_posts(draft)["logframe"], "action": action}).get_data(
+            as_text=True
+        )
         assert f'name="{name}"' in page, action
     # The second objective typed in, then removed: the first stays.
-    posts = {**form_posts(draft)["logframe"], "objectives-1-text": "A second objective", "action": "remove:objectives-1"}
+    posts = {
+        **form_posts(draft)["logframe"],
+        "objectives-1-text": "A second objective",
+        "action": "remove:objectives-1",
+    }
     page = _post(lead, draft, "logframe", posts).get_data(as_text=True)
     assert "A second objective" not in page and "Diaspora associations invest" in page
     # Saved with two objectives: both kept, the blank groups left out.
-    posts = {**form_posts(draft)["logframe"], "objectives-1-text": "A second objective", "objectives-1-outputs-0-text": ""}
+    posts = {
+        **form_posts(draft)["logframe"],
+        "objectives-1-text": "A second objective",
+        "objectives-1-outputs-0-text": "",
+    }
     assert _post(lead, draft, "logframe", posts).status_code == 302
     data = section_row(_reload(session, draft.id), "logframe").data
-    assert [o["text"] for o in data["objectives"]] == ["Diaspora associations invest in local enterprises.", "A second objective"]
+    assert [o["text"] for o in data["objectives"]] == [
+        "Diaspora associations invest in local enterprises.",
+        "A second objective",
+    ]
     assert data["objectives"][1]["outputs"] == []
 
 
@@ -347,7 +371,10 @@ def test_risks_are_a_repeatable_list(lead, draft, session):
     assert 'name="risks-2-risk"' in page and "Currency changes" in page
     posts.pop("action")
     assert _post(lead, draft, "risks", posts).status_code == 302
-    assert [r["risk"] for r in section_row(_reload(session, draft.id), "risks").data["risks"]] == ["Delays", "Currency changes"]
+    assert [r["risk"] for r in section_row(_reload(session, draft.id), "risks").data["risks"]] == [
+        "Delays",
+        "Currency changes",
+    ]
 
 
 # -- co-applicants edit the sections the lead gave them ------------------------------------------------------------
@@ -389,7 +416,7 @@ def test_a_co_applicant_edits_only_its_sections(client, login, co_applicant, dra
 
 def test_only_the_lead_makes_the_declarations(rq, session, co_applicant, draft):
     draft.partners[0].editable_sections = ["risks", "declarations"]
-    with pytest.raises(ProposalError, match="Only the lead applicant's users can make the declarations."):
+    with pytest.raises(ProposalError, match="Only the lead applicant"):
         save_section(draft, "declarations", {"accurate": True}, by=co_applicant, expected_version=None)
 
 
@@ -427,8 +454,13 @@ def test_check_page_lists_every_problem_with_a_link(lead, draft, session):
 def test_overview_shows_each_sections_state_and_who_saved_it(lead, draft, session, applicant):
     fill_sections(draft, applicant, keys=["summary", "relevance"])
     proposal = _reload(session, draft.id)
-    save_section(proposal, "risks", {"risks": [{"risk": "Delays", "likelihood": "", "impact": "", "mitigation": ""}]},
-                 by=applicant, expected_version=None)
+    save_section(
+        proposal,
+        "risks",
+        {"risks": [{"risk": "Delays", "likelihood": "", "impact": "", "mitigation": ""}]},
+        by=applicant,
+        expected_version=None,
+    )
     proposal.duration_months = 40  # a saved value the call no longer allows
     session.commit()
     page = lead.get(f"/proposals/{draft.id}/sections").get_data(as_text=True)
@@ -513,3 +545,38 @@ def test_a_concept_note_has_the_short_form(lead, make_call, make_proposal, appli
     assert not [a for a, _m in validate_for_submission(full, at) if a == "deadline"]
     assert [a for a, _m in validate_for_submission(full, now + dt.timedelta(days=61)) if a == "deadline"]
     assert [a for a, _m in validate_for_submission(note, at) if a == "deadline"]
+
+
+def test_a_form_without_a_version_never_overwrites_a_saved_section(lead, draft, session):
+    assert lead.post(_url(draft, "summary"), data={"summary": "First."}).status_code == 302  # nothing saved yet
+    response = lead.post(_url(draft, "summary"), data={"summary": "Blind overwrite."})
+    assert response.status_code == 409
+    assert _reload(session, draft.id).summary == "First."
+
+
+def test_json_problems_name_the_fields_of_every_kind(lead, draft, session):
+    response = _post(
+        lead,
+        draft,
+        "countries",
+        {"countries": ["SN", "ML"], "share-SN": "60", "share-ML": "35"},
+        headers=JSON,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"field": "shares-total", "message": "The shares add up to 95%; they must add up to 100%."}
+    ]
+    posts = {**form_posts(draft)["risks"], "risks-0-impact": "huge"}
+    errors = _post(lead, draft, "risks", posts, headers=JSON).get_json()["errors"]
+    assert errors == [{"field": "risks-0-impact", "message": "Choose low, medium or high."}]
+
+
+def test_the_deadline_is_shown_in_both_zones_with_the_time_left(lead, make_call, make_proposal, applicant):
+    closes = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=3, hours=5)
+    call = make_call(closes_at=closes, timezone="Europe/Brussels")
+    proposal = make_proposal(call, organisation=applicant.organisations[0], created_by=applicant)
+    for url in (f"/proposals/{proposal.id}/sections", _url(proposal, "summary"), f"/proposals/{proposal.id}/check"):
+        page = lead.get(url).get_data(as_text=True)
+        assert f'data-deadline="{closes.isoformat()}"' in page
+        assert "(Europe/Brussels)" in page and "Your time:" in page and "(Africa/Dakar)" in page
+        assert "3 days left" in page  # without JavaScript, from the server

@@ -138,8 +138,7 @@ def test_view_shows_a_checklist_linking_to_the_fields(client, login, applicant, 
     assert f'href="/proposals/{proposal.id}/sections/summary#summary">Write a summary.' in page
     assert "The requested amount €250,000.00 is above the call&#39;s maximum of €200,000.00." in page
     assert (
-        f'href="/proposals/{proposal.id}/sections/identification#duration_months">Enter the duration in months.'
-        in page
+        f'href="/proposals/{proposal.id}/sections/identification#duration_months">Enter the duration in months.' in page
     )
     assert f'href="/proposals/{proposal.id}/sections/identification#jvap_domain_id">Choose a JVAP domain.' in page
     assert f"/proposals/{proposal.id}/submit" not in page
