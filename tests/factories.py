@@ -104,7 +104,10 @@ def make_call(app):
 
 @pytest.fixture
 def make_proposal(app, make_user, make_org):
-    def make(call, organisation=None, created_by=None, status: str = ProposalStatus.DRAFT, **kw):
+    def make(
+        call, organisation=None, created_by=None, status: str = ProposalStatus.DRAFT, complete: bool = False, **kw
+    ):
+        """`complete=True` also fills every section of the form (a draft ready to submit)."""
         n = _n()
         if organisation is None:
             created_by = created_by or make_user("applicant")
@@ -130,6 +133,10 @@ def make_proposal(app, make_user, make_org):
         proposal.country_rows = [ProposalCountry(country_code=c) for c in countries]
         db.session.add(proposal)
         db.session.commit()
+        if complete:
+            from tests.proposals.filling import fill_sections
+
+            fill_sections(proposal, created_by)
         return proposal
 
     return make

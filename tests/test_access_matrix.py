@@ -160,6 +160,22 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"proposal_id": "@draft"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
     ),
+    ("proposals.overview", "GET"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.check", "GET"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.edit_section", "GET"): (
+        {"proposal_id": "@draft", "key": "summary"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.edit_section", "POST"): (
+        {"proposal_id": "@draft", "key": "summary"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
     ("proposals.submit", "POST"): (
         {"proposal_id": "@draft"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),

@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import io
 import re
+from decimal import Decimal
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -20,7 +21,9 @@ from portal.documents.models import Document
 from portal.evaluation.models import Criterion
 from portal.grants.models import Grant
 from portal.proposals.models import Proposal
+from portal.proposals.sections import section_row, section_version
 from tests.factories import PASSWORD
+from tests.proposals.filling import form_posts
 
 
 def sign_in(app, email: str, password: str = PASSWORD):
@@ -99,24 +102,33 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     response = applicant.post(f"/calls/{call.id}/apply", data={"title": "Diaspora investment in Sahel towns"})
     assert response.status_code == 302
     proposal = session.scalar(select(Proposal).where(Proposal.call_id == call.id))
-    edit_url = f"/proposals/{proposal.id}/edit"
-    draft = {
-        "version": str(proposal.version_id),
-        "title": "Diaspora investment in Sahel towns",
-        "summary": "We will work with diaspora associations in three towns.",
-        "requested_amount": "250000",  # above the call's maximum: reported at submission
-        "duration_months": "24",
-        "countries": ["SN", "ML"],
-        "jvap_domain": str(domains[0]),
-        "action": "save",
-    }
-    assert applicant.post(edit_url, data=draft).status_code == 302
+
+    # The form, section by section, as the browser posts it (each save carries the section's version).
+    def save(key, data):
+        session.expire_all()
+        version = section_version(proposal, key)
+        response = applicant.post(f"/proposals/{proposal.id}/sections/{key}", data={"version": version, **data})
+        assert response.status_code == 302, (key, text(response)[:2000])
+
+    posts = form_posts(proposal)
+    for key in ("identification", "summary", "relevance", "logframe", "countries", "target_groups", "risks"):
+        save(key, posts[key])
+    uid = section_row(proposal, "logframe").data["activities"][0]["uid"]
+    save("workplan", {"plan": [f"{uid}:1", f"{uid}:2"]})
+    save("sustainability", posts["sustainability"])
+    # The check lists what is missing, with a link to it.
+    check = text(applicant.get(f"/proposals/{proposal.id}/check"))
+    assert f"/proposals/{proposal.id}/sections/declarations#accurate" in check
+    save("declarations", posts["declarations"])
+    # The requested amount comes from the budget section (another part of the form); set here until it is merged.
+    proposal.requested_amount = Decimal("250000")  # above the call's maximum: reported at submission
+    session.commit()
     response = applicant.post(f"/proposals/{proposal.id}/submit", follow_redirects=True)
     assert "above the call's maximum of €200,000.00" in text(response)
     session.expire_all()
     assert proposal.status == "draft"
-    draft.update(requested_amount="150000", version=str(proposal.version_id))
-    assert applicant.post(edit_url, data=draft).status_code == 302
+    proposal.requested_amount = Decimal("150000")
+    session.commit()
     response = applicant.post(f"/proposals/{proposal.id}/submit")
     assert response.status_code == 302
     session.expire_all()
@@ -124,7 +136,8 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     assert len(proposal.snapshots) == 1 and len(proposal.snapshots[0].sha256) == 64
     assert any(m.to == "amina@ngo.example" and proposal.reference in m.text for m in outbox)
     # Submitted means read-only to the applicant.
-    assert applicant.post(edit_url, data=draft).status_code == 403
+    response = applicant.post(f"/proposals/{proposal.id}/sections/summary", data={"version": 1, "summary": "Late"})
+    assert response.status_code == 403
     # After the closing instant the server refuses a submission, whatever the page said.
     late = applicant.post(f"/calls/{call.id}/apply", data={"title": "A second idea"})
     assert late.status_code == 302

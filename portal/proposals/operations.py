@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import logging
 import re
-from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.calls.models import Call
@@ -26,9 +26,11 @@ from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
 from portal.core.urls import external_url
 from portal.extensions import db
+from portal.proposals.form_rules import Problem, section_errors, section_problems
 from portal.proposals.models import (
     Proposal,
     ProposalCountry,
+    ProposalSection,
     ProposalSnapshot,
     ProposalStatus,
 )
@@ -36,10 +38,7 @@ from portal.proposals.states import transition
 
 log = logging.getLogger(__name__)
 
-SUMMARY_WORD_LIMIT = 300
-MAX_DURATION_MONTHS = 60
 TITLE_MAX_LENGTH = 300
-DRAFT_FIELDS = ("title", "summary", "requested_amount", "duration_months", "countries", "jvap_domain")
 _REFERENCE_SUFFIX = re.compile(r"-(\d+)$")
 
 
@@ -47,15 +46,8 @@ class ProposalError(RuleError):
     """A broken rule of this area; see portal.core.errors.RuleError."""
 
 
-def stale_message() -> str:
-    return _(
-        "Someone else saved this proposal since you opened it. Nothing was overwritten: your values are still in "
-        "the form below. Open the latest version, then apply your changes again."
-    )
-
-
-def word_count(text: str | None) -> int:
-    return len((text or "").split())
+class StaleSectionError(ProposalError):
+    """Someone saved the section since the user's form was made: nothing was written."""
 
 
 # -- starting a proposal --------------------------------------------------------------------------------------
@@ -73,10 +65,10 @@ def call_not_open_message(call: Call, now: dt.datetime | None = None) -> str | N
     return _("This call is not open for proposals.")
 
 
-def deadline_message(call: Call) -> str:
+def deadline_message(call: Call, deadline: dt.datetime | None = None) -> str:
     return _(
         "The deadline for this call was %(deadline)s; submissions are no longer accepted.",
-        deadline=instant(call.closes_at, call.timezone),
+        deadline=instant(deadline or call.closes_at, call.timezone),
     )
 
 
@@ -140,177 +132,274 @@ def start_proposal(call: Call, organisation, title: str, *, by, now: dt.datetime
     return proposal
 
 
-# -- saving the draft -----------------------------------------------------------------------------------------
+# -- saving a section -----------------------------------------------------------------------------------------
 
 
-def draft_field_errors(proposal: Proposal, data: dict) -> dict[str, str]:
-    """Problems with the values in `data` that make them unfit to be saved even in a draft."""
-    call = proposal.call
-    errors: dict[str, str] = {}
-    if "title" in data and len(data["title"] or "") > TITLE_MAX_LENGTH:
-        errors["title"] = _("Use at most 300 characters.")
-    if "summary" in data:
-        count = word_count(data["summary"])
-        if count > SUMMARY_WORD_LIMIT:
-            errors["summary"] = _(
-                "The summary has %(count)d words; the limit is %(limit)d.", count=count, limit=SUMMARY_WORD_LIMIT
-            )
-    amount = data.get("requested_amount")
-    if amount is not None:
-        if not isinstance(amount, Decimal):
-            raise TypeError("requested_amount must be a Decimal")
-        if amount <= 0:
-            errors["requested_amount"] = _("The requested amount must be more than %(zero)s.", zero=money(0))
-    months = data.get("duration_months")
-    if months is not None and not 1 <= months <= MAX_DURATION_MONTHS:
-        errors["duration_months"] = _("The duration must be between 1 and %(max)d months.", max=MAX_DURATION_MONTHS)
-    if "countries" in data:
-        eligible = set(call.countries)
-        wrong = [c for c in data["countries"] or [] if c not in eligible]
-        if wrong:
-            errors["countries"] = _("Choose countries from the list of the call's eligible countries.")
-    domain_id = data.get("jvap_domain")
-    if domain_id is not None and domain_id not in {d.id for d in call.domains}:
-        errors["jvap_domain"] = _("Choose one of the call's JVAP domains.")
-    return errors
+def _section_facts(proposal: Proposal, key: str, row) -> dict:
+    """What a section holds, for the audit entry's before and after."""
+    if key == "identification":
+        facts = audit.snapshot(proposal, ["title", "duration_months", "jvap_domain_id"])
+        facts["dialogue_ids"] = [d.id for d in proposal.dialogues]
+        facts["start_month"] = (row.data or {}).get("start_month", "") if row is not None else ""
+        return facts
+    if key == "summary":
+        return {"summary": proposal.summary}
+    if key == "countries":
+        return {
+            "shares": {
+                r.country_code: str(r.share_pct) if r.share_pct is not None else None for r in proposal.country_rows
+            }
+        }
+    return {"data": dict(row.data or {}) if row is not None else {}}
 
 
-def proposal_facts(proposal: Proposal) -> dict:
-    facts = audit.snapshot(proposal, ["title", "summary", "requested_amount", "duration_months", "jvap_domain_id"])
-    facts["countries"] = sorted(proposal.countries)
-    return facts
+def save_section(proposal: Proposal, key: str, data: dict, *, by, expected_version: int | None) -> ProposalSection:
+    """Save one section of the draft from `data` (as the section's form reads it; blanks are fine in a draft).
 
+    Any value that breaks a rule refuses the whole save (ProposalError with every message, tied to its field);
+    a save made from an older version of the section than the saved one is refused too (see claim_section).
+    Returns the section row; its version goes up at the flush."""
+    from portal.proposals.sections import (
+        SECTION_TITLES,
+        claim_section,
+        section_keys_for,
+        section_row,
+        section_version,
+        stale_section_message,
+    )
 
-def save_draft(proposal: Proposal, data: dict, *, by, expected_version: int | None = None) -> Proposal:
-    """Save the fields given in `data` (any subset of DRAFT_FIELDS; incomplete is fine).
-
-    `expected_version` is the version the user's form was made from: if someone saved since, nothing is
-    written and ProposalError says so."""
     if not proposal.is_draft:
         raise ProposalError(_("This proposal has been submitted and is read-only."))
-    if expected_version is not None and expected_version != proposal.version_id:
-        raise ProposalError(stale_message())
-    errors = draft_field_errors(proposal, data)
+    if key not in section_keys_for(proposal) or key not in _APPLY:
+        raise KeyError(key)
+    if key == "declarations" and not proposal.is_applicant_member(by):
+        raise ProposalError(_("Only the lead applicant's users can make the declarations."))
+    if expected_version is not None and expected_version != section_version(proposal, key):
+        # claim_section checks this too; checked first here so that callers can tell a stale save by its class.
+        raise StaleSectionError(stale_section_message(str(SECTION_TITLES[key])))
+    errors = section_errors(proposal, key, data)
     if errors:
-        raise ProposalError(list(errors.items()))
-    before = proposal_facts(proposal)
-    if "title" in data:
-        proposal.title = (data["title"] or "").strip()
-    if "summary" in data:
-        proposal.summary = (data["summary"] or "").strip()
-    if "requested_amount" in data:
-        proposal.requested_amount = data["requested_amount"]
-    if "duration_months" in data:
-        proposal.duration_months = data["duration_months"]
-    if "jvap_domain" in data:
-        proposal.jvap_domain_id = data["jvap_domain"]
-    if "countries" in data:
-        wanted = sorted(set(data["countries"] or []))
-        existing = {row.country_code: row for row in proposal.country_rows}
-        proposal.country_rows = [existing.get(code) or ProposalCountry(country_code=code) for code in wanted]
-    # Always touch the row, so that its version goes up even when only the countries changed.
-    proposal.updated_at = utcnow()
+        raise ProposalError(errors)
+    before = _section_facts(proposal, key, section_row(proposal, key))
+    row = claim_section(proposal, key, expected_version=expected_version, by=by)
+    _APPLY[key](proposal, row, data, by)
+    # The proposal's "last saved" moves without touching its version: two people saving different sections at the
+    # same moment must not collide on the proposal row (a bulk UPDATE bypasses the ORM's version counter).
+    now = row.updated_at
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
-    after = proposal_facts(proposal)
-    changed = sorted(k for k in after if after[k] != before[k])
-    if changed:
-        audit.record(
-            "proposal.saved",
-            proposal,
-            actor=by,
-            before={k: before[k] for k in changed},
-            after={k: after[k] for k in changed},
-        )
-        db.session.flush()
-    return proposal
+    after = _section_facts(proposal, key, row)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    audit.record(
+        "proposal.section_saved",
+        proposal,
+        actor=by,
+        before={"section": key, **{k: before.get(k) for k in changed}},
+        after={"section": key, "version": row.version_id, **{k: after[k] for k in changed}},
+    )
+    db.session.flush()
+    return row
+
+
+def _apply_identification(proposal: Proposal, row, data: dict, by) -> None:
+    proposal.title = (data.get("title") or "").strip()
+    proposal.duration_months = data.get("duration_months")
+    proposal.jvap_domain_id = data.get("jvap_domain_id")
+    wanted = set(data.get("dialogue_ids") or [])  # section_errors admits only the call's dialogues
+    proposal.dialogues = [d for d in proposal.call.dialogues if d.id in wanted]
+    row.data = {"start_month": data.get("start_month") or ""}
+
+
+def _apply_summary(proposal: Proposal, row, data: dict, by) -> None:
+    proposal.summary = (data.get("summary") or "").strip()
+    row.data = {}
+
+
+def _apply_countries(proposal: Proposal, row, data: dict, by) -> None:
+    shares = data.get("shares") or {}
+    existing = {r.country_code: r for r in proposal.country_rows}
+    rows = []
+    for code in sorted(shares):
+        country = existing.get(code) or ProposalCountry(country_code=code)
+        country.share_pct = shares[code]
+        rows.append(country)
+    proposal.country_rows = rows
+    row.data = {}
+
+
+def _apply_json(proposal: Proposal, row, data: dict, by) -> None:
+    row.data = json.loads(json.dumps(data, default=str))  # a new dict, so that the JSON column is seen as changed
+
+
+def _apply_logframe(proposal: Proposal, row, data: dict, by) -> None:
+    # Activities keep a stable id across saves: the work plan refers to them by it.
+    import secrets
+
+    from portal.proposals.form_rules import UID
+
+    seen: set[str] = set()
+    for activity in data.get("activities") or []:
+        uid = activity.get("uid") or ""
+        if not UID.match(uid) or uid in seen:
+            uid = secrets.token_hex(4)
+        activity["uid"] = uid
+        seen.add(uid)
+    _apply_json(proposal, row, data, by)
+
+
+def _apply_declarations(proposal: Proposal, row, data: dict, by) -> None:
+    from portal.proposals.form_rules import declarations_required
+
+    content = {name: data.get(name) for name in ("accurate", "no_exclusion", "mandates", "data_protection")}
+    content["signatory_name"] = (data.get("signatory_name") or "").strip()
+    content["signatory_position"] = (data.get("signatory_position") or "").strip()
+    previous = dict(row.data or {})
+    made = all(content.get(item) for item in declarations_required(proposal))
+    unchanged = all(previous.get(k) == v for k, v in content.items())
+    if made and unchanged and previous.get("declared_at"):
+        content.update({k: previous[k] for k in ("declared_by_id", "declared_by", "declared_at")})
+    elif made:
+        content.update(declared_by_id=by.id, declared_by=by.display_name, declared_at=row.updated_at.isoformat())
+    row.data = content
+
+
+_APPLY = {
+    "identification": _apply_identification,
+    "summary": _apply_summary,
+    "relevance": _apply_json,
+    "logframe": _apply_logframe,
+    "workplan": _apply_json,
+    "countries": _apply_countries,
+    "target_groups": _apply_json,
+    "risks": _apply_json,
+    "sustainability": _apply_json,
+    "declarations": _apply_declarations,
+}
 
 
 # -- submitting -----------------------------------------------------------------------------------------------
 
 
-def validate_for_submission(proposal: Proposal, now: dt.datetime | None = None) -> list[tuple[str, str]]:
-    """Everything that stands between the draft and its submission, as (field, message) pairs."""
-    now = now or utcnow()
-    call = proposal.call
-    problems: list[tuple[str, str]] = []
-    if now >= call.closes_at:
-        problems.append(("deadline", deadline_message(call)))
-    elif not call.is_open(now):
-        problems.append(("deadline", call_not_open_message(call, now)))
+def _hook(module_name: str, function_name: str):
+    """A check that another part of the form provides (budget, consortium, attachments), if its module exists."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None
+        raise
+    return getattr(module, function_name, None)
 
-    if not (proposal.title or "").strip():
-        problems.append(("title", _("Enter a title.")))
-    count = word_count(proposal.summary)
-    if count == 0:
-        problems.append(("summary", _("Write a summary.")))
-    elif count > SUMMARY_WORD_LIMIT:
-        problems.append(
-            (
-                "summary",
-                _("The summary has %(count)d words; the limit is %(limit)d.", count=count, limit=SUMMARY_WORD_LIMIT),
-            )
-        )
 
-    amount = proposal.requested_amount
+def budget_problems_hook():
+    return _hook("portal.proposals.budget", "budget_problems")
+
+
+def consortium_problems_hook():
+    return _hook("portal.consortia.operations", "consortium_problems")
+
+
+def attachment_problems_hook():
+    return _hook("portal.proposals.attachments", "attachment_problems")
+
+
+def _as_problems(default_section: str, pairs) -> list[Problem]:
+    """(anchor, message) pairs from another module as Problems; the anchor is "section#field" or a section key."""
+    problems = []
+    for anchor, message in pairs or []:
+        section, _sep, field = str(anchor or default_section).partition("#")
+        problems.append(Problem(section or default_section, field or None, str(message), "invalid"))
+    return problems
+
+
+def _requested_amount_problems(proposal: Proposal) -> list[Problem]:
+    """Until the budget module computes the requested amount, the amount on the proposal is checked here."""
+    call, amount = proposal.call, proposal.requested_amount
     if amount is None:
-        problems.append(("requested_amount", _("Enter the requested amount.")))
+        message = _("Enter the requested amount.")
     elif amount < call.min_grant:
-        problems.append(
-            (
-                "requested_amount",
-                _(
-                    "The requested amount %(amount)s is below the call's minimum of %(min)s.",
-                    amount=money(amount),
-                    min=money(call.min_grant),
-                ),
-            )
+        message = _(
+            "The requested amount %(amount)s is below the call's minimum of %(min)s.",
+            amount=money(amount),
+            min=money(call.min_grant),
         )
     elif amount > call.max_grant:
-        problems.append(
-            (
-                "requested_amount",
-                _(
-                    "The requested amount %(amount)s is above the call's maximum of %(max)s.",
-                    amount=money(amount),
-                    max=money(call.max_grant),
-                ),
-            )
+        message = _(
+            "The requested amount %(amount)s is above the call's maximum of %(max)s.",
+            amount=money(amount),
+            max=money(call.max_grant),
         )
-
-    months = proposal.duration_months
-    if months is None:
-        problems.append(("duration_months", _("Enter the duration in months.")))
-    elif not 1 <= months <= MAX_DURATION_MONTHS:
-        problems.append(
-            ("duration_months", _("The duration must be between 1 and %(max)d months.", max=MAX_DURATION_MONTHS))
-        )
-
-    chosen = proposal.countries
-    if not chosen:
-        problems.append(("countries", _("Choose at least one country of implementation.")))
     else:
-        from portal.core.countries import name as country_name
-        from portal.core.i18n import locale_code
+        return []
+    return [Problem("budget", None, message, "missing" if amount is None else "invalid")]
 
-        wrong = [c for c in chosen if c not in set(call.countries)]
-        if wrong:
-            problems.append(
-                (
-                    "countries",
-                    _(
-                        "Not eligible under this call: %(countries)s.",
-                        countries=", ".join(country_name(c, locale_code()) for c in wrong),
-                    ),
-                )
-            )
 
-    if proposal.jvap_domain_id is None:
-        problems.append(("jvap_domain", _("Choose a JVAP domain.")))
-    elif proposal.jvap_domain_id not in {d.id for d in call.domains}:
-        problems.append(("jvap_domain", _("Choose one of the call's JVAP domains.")))
+def _partner_problems(proposal: Proposal) -> list[Problem]:
+    """Until the consortium module checks the consortium, co-applicants must at least have accepted."""
+    return [
+        Problem(
+            "consortium",
+            None,
+            _(
+                "%(organisation)s has not yet confirmed its participation as co-applicant.",
+                organisation=partner.organisation.name if partner.organisation else partner.invited_email,
+            ),
+            "missing",
+        )
+        for partner in proposal.partners
+        if partner.role == PartnerRole.CO_APPLICANT and partner.status != PartnerStatus.ACCEPTED
+    ]
 
-    problems.extend(consortium_problems(proposal))
+
+def deadline_problem(proposal: Proposal, now: dt.datetime) -> Problem | None:
+    """The deadline of the proposal's stage, enforced to the second, in the call's time zone."""
+    call = proposal.call
+    deadline = call.deadline_for(proposal.stage)
+    if now >= deadline:
+        return Problem("deadline", None, deadline_message(call, deadline), "invalid")
+    if call.status != "published" or now < call.opens_at:
+        return Problem("deadline", None, call_not_open_message(call, now) or _("This call is not open."), "invalid")
+    return None
+
+
+def submission_problems(proposal: Proposal, now: dt.datetime | None = None) -> list[Problem]:
+    """Everything that stands between the draft and its submission, section by section, in the form's order."""
+    from portal.proposals.sections import section_keys_for
+
+    now = now or utcnow()
+    problems: list[Problem] = []
+    late = deadline_problem(proposal, now)
+    if late is not None:
+        problems.append(late)
+    for key in section_keys_for(proposal):
+        if key == "budget":
+            budget = budget_problems_hook()
+            if budget is not None:
+                problems.extend(_as_problems("budget", budget(proposal)))
+            else:
+                problems.extend(_requested_amount_problems(proposal))
+        else:
+            problems.extend(section_problems(proposal, key))
+    consortium = consortium_problems_hook()
+    if consortium is not None:
+        problems.extend(_as_problems("consortium", consortium(proposal)))
+    else:
+        problems.extend(_partner_problems(proposal))
+    attachments = attachment_problems_hook()
+    if attachments is not None:
+        problems.extend(_as_problems("attachments", attachments(proposal)))
     return problems
+
+
+def validate_for_submission(proposal: Proposal, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """Everything that stands between the draft and its submission, as (anchor, message) pairs; the anchor is a
+    section key, "section#field id", or "deadline"."""
+    return [(p.anchor, p.message) for p in submission_problems(proposal, now)]
 
 
 def canonical_json(data: dict) -> str:

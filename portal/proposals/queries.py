@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.calls.models import Call
 from portal.extensions import db
-from portal.proposals.models import Proposal, ProposalPartner, ProposalSnapshot
+from portal.proposals.models import Proposal, ProposalPartner, ProposalSection, ProposalSnapshot
 
 
 def proposals_of_user(user) -> list[Proposal]:
@@ -33,6 +34,27 @@ def proposal_with_details(proposal_id: int) -> Proposal | None:
             joinedload(Proposal.jvap_domain),
             joinedload(Proposal.created_by),
             selectinload(Proposal.country_rows),
+            selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
+        )
+    )
+    return db.session.scalars(stmt).unique().one_or_none()
+
+
+def proposal_for_form(proposal_id: int) -> Proposal | None:
+    """The proposal with everything the form's pages and its checks read: the call's rules and lists, every
+    section row with who saved it, the countries, dialogues and partners. The number of statements does not
+    depend on how many sections are filled."""
+    stmt = (
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call).selectinload(Call.domains),
+            joinedload(Proposal.call).selectinload(Call.dialogues),
+            joinedload(Proposal.call).selectinload(Call.country_rows),
+            joinedload(Proposal.organisation),
+            selectinload(Proposal.sections).joinedload(ProposalSection.updated_by),
+            selectinload(Proposal.country_rows),
+            selectinload(Proposal.dialogues),
             selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
         )
     )

@@ -85,3 +85,27 @@ def claim_section(proposal: Proposal, key: str, *, expected_version: int | None,
     row.updated_at = utcnow()
     row.updated_by_id = by_id
     return row
+
+
+# The sections each stage of a proposal asks for. A concept note under a two-stage call is the short form; a full
+# application (or the single application of a one-stage call) has every section.
+CONCEPT_NOTE_SECTION_KEYS = (
+    "identification",
+    "summary",
+    "relevance",
+    "countries",
+    "target_groups",
+    "budget",
+    "declarations",
+)
+STAGE_SECTION_KEYS = {
+    "concept_note": CONCEPT_NOTE_SECTION_KEYS,
+    "full_application": SECTION_KEYS,
+}
+
+
+def section_keys_for(proposal: Proposal) -> tuple[str, ...]:
+    """The keys of the sections this proposal's form has, in order."""
+    if proposal.stage == "concept_note" and proposal.call.is_two_stage:
+        return STAGE_SECTION_KEYS["concept_note"]
+    return STAGE_SECTION_KEYS["full_application"]

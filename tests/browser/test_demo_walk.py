@@ -30,13 +30,29 @@ def test_applicant_drafts_and_sees_their_grant(page, shot, sign_in):
     page.locator("tr", has=page.locator(".badge-draft")).locator("a[href^='/proposals/']").first.click()
     page.wait_for_load_state()
     shot(page, "11-applicant-proposal")
-    page.locator("a[href$='/edit']").first.click()
+    page.locator("a[href$='/sections']").first.click()  # the form's overview
+    page.wait_for_load_state()
+    page.locator("a[href$='/sections/identification']").first.click()
     page.wait_for_load_state()
     page.fill("input[name=title]", "Diaspora savings for local enterprise in Casamance")
     page.locator("button[name=action][value=save]").click()
     page.wait_for_load_state()
     assert page.locator("input[name=title]").input_value() == "Diaspora savings for local enterprise in Casamance"
     shot(page, "12-applicant-draft")
+    # The summary saves itself while typing, and counts the words as they come.
+    page.locator("a[href$='/sections/summary']").first.click()
+    page.wait_for_load_state()
+    page.fill("textarea[name=summary]", "Savings groups of the diaspora invest in Casamance.")
+    assert page.locator("[data-word-count-for=summary]").inner_text().startswith("8 of ")
+    page.locator("[data-autosave-status]").filter(has_text="Saved at").wait_for(timeout=10000)
+    page.reload()
+    assert page.locator("textarea[name=summary]").input_value() == "Savings groups of the diaspora invest in Casamance."
+    # A specific objective added in the page, without a round trip; the countdown runs.
+    page.goto(page.url.replace("/sections/summary", "/sections/logframe"))
+    page.locator("button[data-add=objectives]").click()
+    assert page.locator("textarea[name='objectives-1-text']").count() == 1
+    assert page.locator("[data-countdown]").first.inner_text()
+    shot(page, "12b-applicant-logframe")
     page.goto("/grants")
     page.locator("a[href^='/grants/']").first.click()
     page.wait_for_load_state()

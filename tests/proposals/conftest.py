@@ -25,3 +25,12 @@ def draft(open_call, applicant, make_proposal, session):
     proposal.country_rows = [ProposalCountry(country_code=c) for c in ("ML", "SN")]
     session.commit()
     return proposal
+
+
+@pytest.fixture
+def complete_draft(draft, applicant):
+    """The draft with every section of the form filled in: ready to submit."""
+    from tests.proposals.filling import fill_sections
+
+    fill_sections(draft, applicant)
+    return draft

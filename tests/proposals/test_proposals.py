@@ -17,7 +17,6 @@ from portal.core.db import utcnow
 from portal.proposals.models import Proposal, ProposalSnapshot, ProposalStatus
 from portal.proposals.operations import (
     ProposalError,
-    save_draft,
     start_proposal,
     submit_proposal,
     validate_for_submission,
@@ -37,21 +36,6 @@ def _domain(session, number=1) -> JvapDomain:
     return session.scalar(select(JvapDomain).where(JvapDomain.number == number))
 
 
-def _edit_data(proposal, **overrides):
-    data = {
-        "version": str(proposal.version_id),
-        "title": "Diaspora investment in Sahel towns",
-        "summary": "We will work with diaspora associations in three towns.",
-        "requested_amount": "150000",
-        "duration_months": "24",
-        "countries": ["SN", "ML"],
-        "jvap_domain": str(proposal.jvap_domain_id or ""),
-        "action": "save",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 # -- starting ---------------------------------------------------------------------------------------------------
 
 
@@ -62,7 +46,7 @@ def test_start_creates_a_numbered_draft_and_goes_to_edit(client, login, applican
     assert 'name="organisation"' not in page  # one organisation: nothing to choose
     response = client.post(f"/calls/{open_call.id}/apply", data={"title": "First idea"})
     first = session.scalar(select(Proposal).where(Proposal.title == "First idea"))
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/proposals/{first.id}/edit")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/proposals/{first.id}/sections")
     assert first.reference == "CFP-OPEN-0001"
     assert first.status == ProposalStatus.DRAFT
     assert first.organisation_id == applicant.organisations[0].id and first.created_by_id == applicant.id
@@ -136,96 +120,6 @@ def test_start_retries_once_when_the_reference_is_taken(rq, session, applicant, 
     assert proposal.reference == "CFP-OPEN-0003"
 
 
-# -- editing the draft ------------------------------------------------------------------------------------------
-
-
-def test_save_draft_saves_every_field(client, login, applicant, draft, session):
-    login(client, applicant)
-    domain = _domain(session, 3)
-    response = client.post(f"/proposals/{draft.id}/edit", data=_edit_data(draft, jvap_domain=str(domain.id)))
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/proposals/{draft.id}/edit")
-    proposal = _reload(session, draft.id)
-    assert proposal.title == "Diaspora investment in Sahel towns"
-    assert proposal.requested_amount == Decimal("150000.00")
-    assert proposal.duration_months == 24
-    assert proposal.countries == ["ML", "SN"]
-    assert proposal.jvap_domain_id == domain.id
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "proposal.saved")).all()[-1]
-    assert entry.after["title"] == "Diaspora investment in Sahel towns"
-
-
-def test_an_incomplete_draft_can_be_saved(client, login, applicant, draft, session):
-    login(client, applicant)
-    data = _edit_data(draft, summary="", requested_amount="", duration_months="", countries=None, jvap_domain="")
-    assert client.post(f"/proposals/{draft.id}/edit", data=data).status_code == 302
-    proposal = _reload(session, draft.id)
-    assert proposal.requested_amount is None and proposal.duration_months is None
-    assert proposal.countries == [] and proposal.jvap_domain_id is None
-
-
-def test_invalid_values_get_messages_are_kept_and_the_rest_is_saved(client, login, applicant, draft, session):
-    login(client, applicant)
-    before = _reload(session, draft.id)
-    old_summary, old_amount = before.summary, before.requested_amount
-    data = _edit_data(draft, title="A better title", summary=WORDS_301, requested_amount="a lot", duration_months="61")
-    response = client.post(f"/proposals/{draft.id}/edit", data=data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "The summary has 301 words; the limit is 300." in page
-    assert "Enter an amount in euros, for example 150000 or 150000.50." in page
-    assert "The duration must be between 1 and 60 months." in page
-    assert WORDS_301 in page  # the typed summary is still there
-    assert 'value="a lot"' in page and 'value="61"' in page
-    proposal = _reload(session, draft.id)
-    assert proposal.title == "A better title"  # valid: saved
-    assert proposal.summary == old_summary and proposal.requested_amount == old_amount  # invalid: not saved
-    assert f'name="version" type="hidden" value="{proposal.version_id}"' in page  # the next save is not stale
-    assert client.post(f"/proposals/{draft.id}/edit", data=_edit_data(proposal)).status_code == 302
-
-
-def test_exactly_300_words_is_fine(client, login, applicant, draft, session):
-    login(client, applicant)
-    assert client.post(f"/proposals/{draft.id}/edit", data=_edit_data(draft, summary=WORDS_300)).status_code == 302
-    assert _reload(session, draft.id).summary == WORDS_300
-
-
-def test_countries_are_limited_to_the_call(client, login, applicant, draft, session):
-    login(client, applicant)
-    response = client.post(f"/proposals/{draft.id}/edit", data=_edit_data(draft, countries=["SN", "FR"]))
-    assert "Choose countries from the list of the call&#39;s eligible countries." in response.get_data(as_text=True)
-    assert _reload(session, draft.id).countries == ["ML", "SN"]
-    page = client.get(f"/proposals/{draft.id}/edit").get_data(as_text=True)
-    assert '<option value="NE">Niger</option>' in page and 'value="FR"' not in page
-
-
-def test_a_stale_save_overwrites_nothing(client, login, applicant, draft, session, make_user, app):
-    login(client, applicant)
-    opened_version = draft.version_id
-    # A colleague saves first.
-    colleague_data = _edit_data(draft, title="Colleague's title")
-    assert client.post(f"/proposals/{draft.id}/edit", data=colleague_data).status_code == 302
-    # The applicant's form still carries the version they opened.
-    mine = _edit_data(draft, title="My title", summary="My own words", version=str(opened_version))
-    response = client.post(f"/proposals/{draft.id}/edit", data=mine)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 409
-    assert "Someone else saved this proposal since you opened it." in page
-    assert 'value="My title"' in page and "My own words" in page
-    assert _reload(session, draft.id).title == "Colleague's title"
-
-
-def test_save_draft_operation_checks_the_version(rq, session, applicant, draft):
-    with pytest.raises(ProposalError, match="Someone else saved this proposal since you opened it"):
-        save_draft(draft, {"title": "x"}, by=applicant, expected_version=draft.version_id - 1)
-
-
-def test_only_countries_changing_still_raises_the_version(rq, session, applicant, draft):
-    version = draft.version_id
-    save_draft(draft, {"countries": ["NE"]}, by=applicant, expected_version=version)
-    session.flush()
-    assert draft.version_id == version + 1
-
-
 # -- checking and submitting ------------------------------------------------------------------------------------
 
 
@@ -241,28 +135,33 @@ def test_view_shows_a_checklist_linking_to_the_fields(client, login, applicant, 
     )
     login(client, applicant)
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
-    assert f'href="/proposals/{proposal.id}/edit#summary">Write a summary.' in page
+    assert f'href="/proposals/{proposal.id}/sections/summary#summary">Write a summary.' in page
     assert "The requested amount €250,000.00 is above the call&#39;s maximum of €200,000.00." in page
-    assert f'href="/proposals/{proposal.id}/edit#duration_months">Enter the duration in months.' in page
-    assert "Choose a JVAP domain." in page
+    assert (
+        f'href="/proposals/{proposal.id}/sections/identification#duration_months">Enter the duration in months.' in page
+    )
+    assert f'href="/proposals/{proposal.id}/sections/identification#jvap_domain_id">Choose a JVAP domain.' in page
     assert f"/proposals/{proposal.id}/submit" not in page
 
 
-def test_validate_for_submission_messages(rq, session, draft, open_call):
+def test_validate_for_submission_messages(rq, session, complete_draft, open_call):
+    draft = complete_draft
     assert validate_for_submission(draft) == []
     draft.requested_amount = Decimal("250000")
     draft.summary = WORDS_301
     assert validate_for_submission(draft) == [
-        ("summary", "The summary has 301 words; the limit is 300."),
-        ("requested_amount", "The requested amount €250,000.00 is above the call's maximum of €200,000.00."),
+        ("summary#summary", "The summary has 301 words; the limit is 300."),
+        ("budget", "The requested amount €250,000.00 is above the call's maximum of €200,000.00."),
     ]
+    draft.summary = WORDS_300
     draft.requested_amount = Decimal("49999.99")
-    assert ("requested_amount", "The requested amount €49,999.99 is below the call's minimum of €50,000.00.") in (
-        validate_for_submission(draft)
-    )
+    assert validate_for_submission(draft) == [
+        ("budget", "The requested amount €49,999.99 is below the call's minimum of €50,000.00.")
+    ]
 
 
-def test_an_incomplete_proposal_is_not_submitted(client, login, applicant, draft, session):
+def test_an_incomplete_proposal_is_not_submitted(client, login, applicant, complete_draft, session):
+    draft = complete_draft
     draft.requested_amount = Decimal("250000")
     session.commit()
     login(client, applicant)
@@ -278,7 +177,9 @@ def deadline_call(make_call):
 
 
 def test_deadline_one_second_before_is_accepted(rq, session, applicant, deadline_call, make_proposal):
-    proposal = make_proposal(deadline_call, organisation=applicant.organisations[0], created_by=applicant)
+    proposal = make_proposal(
+        deadline_call, organisation=applicant.organisations[0], created_by=applicant, complete=True
+    )
     just_before = deadline_call.closes_at - dt.timedelta(seconds=1)
     submit_proposal(proposal, by=applicant, now=just_before)
     assert proposal.status == ProposalStatus.SUBMITTED
@@ -287,7 +188,9 @@ def test_deadline_one_second_before_is_accepted(rq, session, applicant, deadline
 
 @pytest.mark.parametrize("offset", [0, 1])
 def test_deadline_at_or_after_is_refused(rq, session, applicant, deadline_call, make_proposal, offset):
-    proposal = make_proposal(deadline_call, organisation=applicant.organisations[0], created_by=applicant)
+    proposal = make_proposal(
+        deadline_call, organisation=applicant.organisations[0], created_by=applicant, complete=True
+    )
     with pytest.raises(ProposalError) as caught:
         submit_proposal(proposal, by=applicant, now=deadline_call.closes_at + dt.timedelta(seconds=offset))
     assert caught.value.messages == [
@@ -297,7 +200,10 @@ def test_deadline_at_or_after_is_refused(rq, session, applicant, deadline_call, 
     assert proposal.status == ProposalStatus.DRAFT
 
 
-def test_submit_freezes_a_fingerprinted_snapshot_and_sends_a_receipt(client, login, applicant, draft, session, outbox):
+def test_submit_freezes_a_fingerprinted_snapshot_and_sends_a_receipt(
+    client, login, applicant, complete_draft, session, outbox
+):
+    draft = complete_draft
     login(client, applicant)
     response = client.post(f"/proposals/{draft.id}/submit")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/proposals/{draft.id}")
@@ -330,13 +236,16 @@ def test_submit_freezes_a_fingerprinted_snapshot_and_sends_a_receipt(client, log
     assert "proposal.submitted" in actions
 
 
-def test_a_submitted_proposal_is_read_only(client, login, applicant, draft, session):
+def test_a_submitted_proposal_is_read_only(client, login, applicant, complete_draft, session):
+    draft = complete_draft
     login(client, applicant)
     client.post(f"/proposals/{draft.id}/submit")
     response = client.get(f"/proposals/{draft.id}/edit")
     assert response.status_code == 403
     assert "This proposal is read-only" in response.get_data(as_text=True)
-    response = client.post(f"/proposals/{draft.id}/edit", data=_edit_data(draft, title="Sneaky change"))
+    response = client.post(
+        f"/proposals/{draft.id}/sections/identification", data={"version": "1", "title": "Sneaky change"}
+    )
     assert response.status_code == 403
     assert _reload(session, draft.id).title != "Sneaky change"
     assert client.post(f"/proposals/{draft.id}/submit").status_code == 403
