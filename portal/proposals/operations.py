@@ -19,21 +19,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.calls.models import Call
-from portal.core import audit, mail
+from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import RuleError
 from portal.core.i18n import instant, money
-from portal.core.urls import external_url
 from portal.extensions import db
 from portal.proposals.models import (
     PartnerRole,
     PartnerStatus,
     Proposal,
     ProposalCountry,
-    ProposalSnapshot,
+    ProposalStage,
     ProposalStatus,
 )
-from portal.proposals.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +116,8 @@ def start_proposal(call: Call, organisation, title: str, *, by, now: dt.datetime
             created_by_id=by.id,
             title=title,
             status=ProposalStatus.DRAFT,
+            # Under a two-stage call every proposal starts as a concept note; full applications come by invitation.
+            stage=ProposalStage.CONCEPT_NOTE if call.is_two_stage else ProposalStage.FULL_APPLICATION,
         )
         try:
             # A savepoint: if another request took the same reference, only this insert is undone.
@@ -333,82 +333,5 @@ def fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
-def proposal_document(proposal: Proposal, *, version: int, submitted_by) -> dict:
-    """The whole proposal as plain JSON data, as it stands at submission."""
-    call, org = proposal.call, proposal.organisation
-    domain = proposal.jvap_domain
-    return {
-        "snapshot_version": version,
-        "reference": proposal.reference,
-        "status": proposal.status,
-        "call": {"id": call.id, "reference": call.reference, "title": call.title},
-        "lead_organisation": {
-            "id": org.id,
-            "legal_name": org.legal_name,
-            "acronym": org.acronym,
-            "type": org.type,
-            "country": org.country,
-            "registration_number": org.registration_number,
-        },
-        "title": proposal.title,
-        "summary": proposal.summary,
-        "requested_amount": str(proposal.requested_amount) if proposal.requested_amount is not None else None,
-        "currency": "EUR",
-        "duration_months": proposal.duration_months,
-        "countries": sorted(proposal.countries),
-        "jvap_domain": {"number": domain.number, "name_en": domain.name_en} if domain else None,
-        "partners": [
-            {
-                "organisation_id": p.organisation_id,
-                "legal_name": p.organisation.legal_name,
-                "role": p.role,
-                "budget_share": str(p.budget_share) if p.budget_share is not None else None,
-                "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None,
-            }
-            for p in proposal.partners
-        ],
-        "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
-        "submitted_by": {"id": submitted_by.id, "email": submitted_by.email},
-    }
-
-
-def submit_proposal(proposal: Proposal, *, by, now: dt.datetime | None = None) -> Proposal:
-    """Submit the draft: deadline and completeness checked, status changed, a fingerprinted snapshot frozen,
-    and a receipt e-mailed to the submitter (after commit)."""
-    now = now or utcnow()
-    if not proposal.is_draft:
-        raise ProposalError(_("This proposal has already been submitted."))
-    problems = validate_for_submission(proposal, now)
-    if problems:
-        raise ProposalError(list(problems))
-    transition(proposal, ProposalStatus.SUBMITTED, by=by, at=now)
-    previous = db.session.scalar(
-        select(func.max(ProposalSnapshot.version)).where(ProposalSnapshot.proposal_id == proposal.id)
-    )
-    version = (previous or 0) + 1
-    data = json.loads(canonical_json(proposal_document(proposal, version=version, submitted_by=by)))
-    snapshot = ProposalSnapshot(
-        proposal=proposal, version=version, data=data, sha256=fingerprint(data), created_by_id=by.id, created_at=now
-    )
-    db.session.add(snapshot)
-    db.session.flush()
-    audit.record(
-        "proposal.snapshot",
-        proposal,
-        actor=by,
-        after={"snapshot_version": version, "sha256": snapshot.sha256},
-    )
-    mail.send(
-        by.email,
-        "proposals_submitted",
-        by.locale or "en",
-        user=by,
-        proposal=proposal,
-        call=proposal.call,
-        submitted_at=proposal.submitted_at,
-        reader_tz=by.timezone or "UTC",
-        sha256=snapshot.sha256,
-        url=external_url("proposals.view", proposal_id=proposal.id),
-    )
-    db.session.flush()
-    return proposal
+# Submission lives in portal.proposals.submission; these names stay importable from here.
+from portal.proposals.submission import proposal_document, submit_proposal  # noqa: E402,F401

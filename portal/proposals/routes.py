@@ -181,3 +181,6 @@ def submit(proposal_id: int):
             "success",
         )
     return redirect(url_for("proposals.view", proposal_id=proposal.id))
+
+
+from portal.proposals import submission_routes  # noqa: E402,F401
