@@ -428,7 +428,7 @@ def start_full_application(note: Proposal, *, by, now: dt.datetime | None = None
         organisation_id=note.organisation_id,
         created_by_id=by.id,
         stage=ProposalStage.FULL_APPLICATION.value,
-        parent=note,
+        parent_id=note.id,
         status=ProposalStatus.DRAFT.value,
         title=note.title,
         summary=note.summary,
@@ -445,6 +445,7 @@ def start_full_application(note: Proposal, *, by, now: dt.datetime | None = None
             db.session.flush()
     except IntegrityError:
         raise _error(_("The full application of this concept note has already been started.")) from None
+    db.session.expire(note, ["full_application"])  # set through parent_id: let the note load it again
     _copy_content(note, application)
     db.session.flush()
     audit.record(
