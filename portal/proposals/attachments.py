@@ -126,9 +126,7 @@ def add_attachment(
 
     info = check_upload(filename, data, allowed=ALLOWED_KINDS, max_bytes=max_bytes, field=field)
     owner = _owner_partner_id(proposal, by)
-    replaced = (
-        [a for a in files_for(proposal, requirement) if a.partner_id == owner] if requirement is not None else []
-    )
+    replaced = [a for a in files_for(proposal, requirement) if a.partner_id == owner] if requirement is not None else []
     key = store_upload(info, prefix="attachments")
     try:
         attachment = ProposalAttachment(

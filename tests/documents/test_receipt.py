@@ -193,9 +193,7 @@ def test_the_verification_page_of_a_receipt_reveals_no_content(client, login, se
         assert secret not in page
 
 
-def test_a_later_submission_supersedes_the_receipt_on_the_verification_page(
-    client, login, session, applicant, draft
-):
+def test_a_later_submission_supersedes_the_receipt_on_the_verification_page(client, login, session, applicant, draft):
     login(client, applicant)
     client.post(f"/proposals/{draft.id}/submit")
     first = _receipt(session, draft)

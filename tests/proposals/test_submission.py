@@ -99,9 +99,7 @@ def test_one_second_before_the_deadline_is_accepted(rq, session, applicant, dead
 
 
 @pytest.mark.parametrize("offset", [0, 1])
-def test_at_or_one_second_after_the_deadline_is_refused(
-    rq, session, applicant, deadline_call, make_proposal, offset
-):
+def test_at_or_one_second_after_the_deadline_is_refused(rq, session, applicant, deadline_call, make_proposal, offset):
     proposal = make_proposal(deadline_call, organisation=applicant.organisations[0], created_by=applicant)
     with pytest.raises(ProposalError) as caught:
         submit_proposal(proposal, by=applicant, now=DEADLINE + dt.timedelta(seconds=offset))
@@ -240,9 +238,7 @@ def test_a_snapshot_cannot_be_changed(rq, session, applicant, draft):
     session.rollback()
 
 
-def test_resubmission_makes_version_2_and_leaves_version_1_untouched(
-    client, login, session, applicant, draft, outbox
-):
+def test_resubmission_makes_version_2_and_leaves_version_1_untouched(client, login, session, applicant, draft, outbox):
     login(client, applicant)
     assert client.post(f"/proposals/{draft.id}/submit").status_code == 302
     first = session.scalars(select(ProposalSnapshot).where(ProposalSnapshot.proposal_id == draft.id)).one()
