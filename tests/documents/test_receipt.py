@@ -15,8 +15,20 @@ from portal.documents import operations, tasks
 from portal.documents.models import Document
 from portal.proposals.models import ProposalCountry, ProposalSection, ProposalStatus
 from portal.proposals.submission import submit_proposal
-from tests.calls.conftest import _one_session, rq  # noqa: F401 - shared fixtures
 from tests.documents.test_letter import pdf_text
+
+
+@pytest.fixture(autouse=True)
+def _one_session(session):
+    """Every object of a test in the one database session that its factories and requests share."""
+    yield
+
+
+@pytest.fixture
+def rq(app, session):
+    """A request context, for the tests that call operations directly."""
+    with app.test_request_context():
+        yield
 
 
 @pytest.fixture

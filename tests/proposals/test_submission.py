@@ -295,7 +295,7 @@ def test_withdrawal_asks_for_confirmation_then_withdraws(client, login, session,
     assert response.status_code == 302
     proposal = _reload(session, submitted.id)
     assert proposal.status == ProposalStatus.WITHDRAWN and proposal.withdrawn_at is not None
-    entry = [e for e in _audit(session, submitted.id) if e.action == "proposal.withdrawn"][0]
+    entry = next(e for e in _audit(session, submitted.id) if e.action == "proposal.withdrawn")
     assert entry.actor_id == applicant.id
     assert entry.before == {"status": "submitted"}
     assert entry.after == {"status": "withdrawn", "reason": "The partner left."}
