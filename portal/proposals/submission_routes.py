@@ -160,6 +160,15 @@ def _upload(proposal: Proposal):
         except (ops_attachments.UploadError, ProposalError) as exc:
             db.session.rollback()
             errors.setdefault(field, []).extend(exc.messages)
+        except storage.StorageError:
+            db.session.rollback()
+            log.exception("upload to proposal %s: the file could not be stored", proposal_id)
+            errors.setdefault(field, []).append(
+                _(
+                    "“%(name)s” could not be stored just now; please upload it again in a moment.",
+                    name=upload.filename,
+                )
+            )
         else:
             added += 1
             if field == "file-other":

@@ -384,3 +384,19 @@ def test_submit_operation_reports_the_missing_attachment(rq, session, applicant,
     with pytest.raises(ProposalError) as caught:
         submit_proposal(draft, by=applicant)
     assert ("attachments", "Attach the required document “Registration”.") in caught.value.errors
+
+
+def test_a_storage_failure_shows_a_message_not_an_error_page(
+    client, login, session, applicant, draft, requirements, pdf, monkeypatch
+):
+    def down(key, data):
+        raise storage.StorageError("the bucket is unreachable")
+
+    monkeypatch.setattr(storage, "put", down)
+    login(client, applicant)
+    response = _upload(client, draft, {f"file-{requirements['cv'].id}": ("cv.pdf", pdf)})
+    assert response.status_code == 422
+    assert "“cv.pdf” could not be stored just now; please upload it again in a moment." in response.get_data(
+        as_text=True
+    )
+    assert session.scalars(select(ProposalAttachment).where(ProposalAttachment.proposal_id == draft.id)).all() == []
