@@ -20,7 +20,7 @@ from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
 from portal.grants.models import Grant, GrantCountry, GrantOrganisation
 from portal.organisations.models import MembershipRequest
-from portal.proposals.models import ProposalPartner, ProposalStatus
+from portal.proposals.models import ProposalAttachment, ProposalPartner, ProposalStatus
 
 ROLES = (
     "anonymous",
@@ -189,6 +189,36 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"proposal_id": "@draft"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
     ),
+    # proposals: attachments, withdrawal, two stages (portal/proposals/submission_routes.py)
+    ("proposals.attachments", "GET"): (
+        {"proposal_id": "@under_review"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
+    ),
+    ("proposals.attachments", "POST"): (
+        {"proposal_id": "@draft"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.download_attachment", "GET"): (
+        {"proposal_id": "@under_review", "attachment_id": "@attachment"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
+    ),
+    ("proposals.withdraw", "GET"): (
+        {"proposal_id": "@submitted"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.withdraw", "POST"): (
+        {"proposal_id": "@submitted"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.reopen", "POST"): (
+        {"proposal_id": "@withdrawn"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("proposals.invite_full_application", "POST"): ({"proposal_id": "@concept_note"}, STAFF),
+    ("proposals.start_full_application", "POST"): (
+        {"proposal_id": "@invited_note"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
     # evaluation
     ("evaluation.queue", "GET"): ({}, EVALUATORS),
     ("evaluation.declare", "GET"): ({"assignment_id": "@assignment"}, OWN_ASSIGNMENT),
@@ -242,6 +272,25 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     other = make_proposal(call, organisation=org_a, status=ProposalStatus.UNDER_REVIEW)
     pending = make_assignment(other, evaluator=users["evaluator"], status=AssignmentStatus.PENDING)
     awarded = make_proposal(call, organisation=org_a, status=ProposalStatus.AWARDED)
+    # Submission, withdrawal, two stages, attachments.
+    submitted = make_proposal(call, organisation=org_a, status=ProposalStatus.SUBMITTED)
+    withdrawn = make_proposal(call, organisation=org_a, status=ProposalStatus.WITHDRAWN)
+    two_stage = make_call(procedure="two_stage", full_application_closes_at=utcnow() + dt.timedelta(days=40))
+    concept_note = make_proposal(two_stage, organisation=org_a, status=ProposalStatus.SUBMITTED, stage="concept_note")
+    invited_note = make_proposal(two_stage, organisation=org_a, status=ProposalStatus.INVITED, stage="concept_note")
+    attachment_key = storage.new_key("attachments", ".pdf")
+    storage.put(attachment_key, b"%PDF-1.7\n% access-matrix test attachment\n")
+    attachment = ProposalAttachment(
+        proposal=under_review,
+        kind="other",
+        title="Statutes",
+        filename="statutes.pdf",
+        content_type="application/pdf",
+        size=43,
+        sha256="0" * 64,
+        storage_key=attachment_key,
+    )
+    db.session.add(attachment)
     grant = Grant(
         agreement_number=f"{call.reference}-G01",
         call=call,
@@ -296,6 +345,11 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "grant": grant.id,
         "document": document.id,
         "verification_code": document.verification_code,
+        "submitted": submitted.id,
+        "withdrawn": withdrawn.id,
+        "concept_note": concept_note.id,
+        "invited_note": invited_note.id,
+        "attachment": attachment.id,
         "invitation_token": invitation_token,
         "invited_partner": invited_partner.id,
         "membership_request": membership_request.id,

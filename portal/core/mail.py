@@ -21,6 +21,19 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with a message (a receipt's PDF): its name as the recipient sees it, its MIME type, its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
 @dataclass
 class OutgoingMail:
     to: str
@@ -28,6 +41,7 @@ class OutgoingMail:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[MailAttachment] = field(default_factory=list)
 
 
 def outbox() -> list[OutgoingMail]:
@@ -43,10 +57,18 @@ def render(template: str, locale: str, **context) -> tuple[str, str]:
     return subject, text
 
 
-def send(to: str, template: str, locale: str = "en", **context) -> OutgoingMail:
-    """Render now (while the data is at hand) and deliver once the current transaction commits."""
+def send(
+    to: str,
+    template: str,
+    locale: str = "en",
+    *,
+    attachments: list[MailAttachment] | tuple[MailAttachment, ...] = (),
+    **context,
+) -> OutgoingMail:
+    """Render now (while the data is at hand) and deliver once the current transaction commits, with the
+    `attachments` (MailAttachment) if any."""
     subject, text = render(template, locale, **context)
-    message = OutgoingMail(to=to, subject=subject, text=text)
+    message = OutgoingMail(to=to, subject=subject, text=text, attachments=list(attachments))
     app = current_app._get_current_object()
     after_commit(db.session(), lambda: _deliver(app, message))
     return message
@@ -59,7 +81,8 @@ def _deliver(app, message: OutgoingMail) -> None:
     elif backend == "console":
         print(
             f"\n----- e-mail to {message.to} -----\nSubject: {message.subject}\n\n{message.text}\n"
-            "----- end of e-mail -----",
+            + "".join(f"[attached: {a.filename} ({a.content_type}, {a.size} bytes)]\n" for a in message.attachments)
+            + "----- end of e-mail -----",
             file=sys.stdout,
             flush=True,
         )
@@ -69,6 +92,14 @@ def _deliver(app, message: OutgoingMail) -> None:
         email["To"] = message.to
         email["Subject"] = message.subject
         email.set_content(message.text)
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            email.add_attachment(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=attachment.filename,
+            )
         with smtplib.SMTP(app.config["MAIL_SERVER"], app.config["MAIL_PORT"], timeout=30) as smtp:
             if app.config["MAIL_USE_TLS"]:
                 smtp.starttls()

@@ -79,15 +79,28 @@ class Document(db.Model):
         return self.status == DocumentStatus.READY
 
     @property
+    def is_receipt(self) -> bool:
+        return self.kind == DocumentKind.SUBMISSION_RECEIPT
+
+    @property
     def filename(self) -> str:
+        if self.is_receipt:
+            reference = self.snapshot.proposal.reference if self.snapshot else str(self.id)
+            return f"submission-receipt-{reference}-v{self.version}.pdf"
         number = self.grant.agreement_number if self.grant else str(self.id)
         return f"award-letter-{number}-v{self.version}.pdf"
 
-    # -- access: a document is seen and fetched through its grant --
+    # -- access: an award letter is seen and fetched through its grant, a receipt through its proposal --
     def can_view(self, user) -> bool:
+        if self.is_receipt:
+            return self.snapshot is not None and self.snapshot.proposal.can_view(user)
         return self.grant is not None and self.grant.can_view(user)
 
     def can_download(self, user) -> bool:
+        if self.is_receipt:
+            # Everyone who may see the proposal (its lead, co-applicants, staff, its evaluators) may read what
+            # was submitted, and so its receipt.
+            return self.can_view(user)
         return self.grant is not None and self.grant.can_download_letter(user)
 
     def can_retry(self, user) -> bool:

@@ -1,5 +1,6 @@
-"""Generated documents: requesting an award letter, rendering it (from the Celery task), failing and retrying it,
-and finding the jobs that never ran.
+"""Generated documents: requesting an award letter or a submission receipt, rendering it (from the Celery task),
+failing and retrying it, and finding the jobs that never ran. A submission receipt is e-mailed to the person who
+submitted, with its PDF, in the transaction that marks it ready (so exactly once).
 
 The request is committed first and the render job sent after the commit (portal.core.jobs.enqueue); a job lost
 on the way (broker down, worker killed) is found by `find_stalled` and re-sent by the periodic sweep."""
@@ -22,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from portal.core import audit, i18n, jobs, pdf, storage
 from portal.core import countries as country_names
 from portal.core.db import utcnow
-from portal.documents import tasks
+from portal.documents import receipts, tasks
 from portal.documents.models import Document, DocumentKind, DocumentStatus
 from portal.extensions import db
 from portal.grants.models import Grant, GrantOrganisation, GrantRole
@@ -218,6 +219,18 @@ def render_award_letter_pdf(document: Document) -> bytes:
         return pdf.render_pdf(LETTER_TEMPLATE, letter=letter_context(document))
 
 
+def render_submission_receipt_pdf(document: Document) -> bytes:
+    """The receipt as PDF bytes, in the document's language (portal.documents.receipts)."""
+    return receipts.render_submission_receipt_pdf(document)
+
+
+def send_receipt(document: Document, data: bytes | None) -> None:
+    receipts.send_receipt(document, data)
+
+
+request_submission_receipt = receipts.request_submission_receipt
+
+
 def render_document(document_id: int) -> Document:
     """Render a queued document and store it. Idempotent: a document that is ready (or failed, or being rendered
     by another worker right now) is returned unchanged.
@@ -241,7 +254,7 @@ def render_document(document_id: int) -> Document:
     document.attempts = (document.attempts or 0) + 1
     db.session.commit()
 
-    data = render_award_letter_pdf(document)
+    data = render_submission_receipt_pdf(document) if document.is_receipt else render_award_letter_pdf(document)
     key = storage.new_key("documents", ".pdf")
     storage.put(key, data)
 
@@ -259,6 +272,8 @@ def render_document(document_id: int) -> Document:
     )
     db.session.flush()
     log.info("document %s rendered (%s bytes, sha256 %s)", document_id, document.size, document.sha256)
+    if document.is_receipt:
+        send_receipt(document, data)
     return document
 
 
@@ -290,6 +305,10 @@ def mark_failed(document_id: int, reason: str) -> Document | None:
     audit.record("document.failed", document, before=before, after={"status": "failed", "error": document.error})
     db.session.flush()
     log.error("document %s failed after %s attempts: %s", document_id, document.attempts, document.error)
+    if document.is_receipt:
+        # The submission is recorded whatever happens to its PDF: the submitter gets the receipt without it now,
+        # and the PDF by e-mail once staff have it rendered again.
+        send_receipt(document, None)
     return document
 
 
@@ -303,7 +322,7 @@ def retry_document(document: Document, *, by) -> Document:
     document.started_at = None
     audit.record("document.retried", document, actor=by, before=before, after={"status": document.status})
     db.session.flush()
-    jobs.enqueue(db.session(), tasks.render_award_letter, document.id)
+    jobs.enqueue(db.session(), tasks.task_for(document.kind), document.id)
     return document
 
 
@@ -340,7 +359,7 @@ def requeue_stalled(older_than_seconds: int) -> list[int]:
         document.status = DocumentStatus.QUEUED.value
         document.queued_at = now
         document.started_at = None
-        jobs.enqueue(db.session(), tasks.render_award_letter, document.id)
+        jobs.enqueue(db.session(), tasks.task_for(document.kind), document.id)
     db.session.flush()
     return ids
 
@@ -356,11 +375,34 @@ def find_by_code(code: str) -> Document | None:
     document = db.session.scalar(
         db.select(Document)
         .where(Document.verification_code == normalised)
-        .options(selectinload(Document.grant).selectinload(Grant.lead_organisation))
+        .options(
+            selectinload(Document.grant).selectinload(Grant.lead_organisation),
+            selectinload(Document.snapshot),
+        )
     )
     if document is None or document.status != DocumentStatus.READY:
         return None
     return document
+
+
+def latest_version(document: Document) -> int:
+    """The highest version of the same document: of the grant's award letter, or of the proposal's receipts."""
+    if document.is_receipt:
+        from portal.proposals.models import ProposalSnapshot
+
+        return db.session.scalar(
+            db.select(db.func.max(Document.version))
+            .join(ProposalSnapshot, Document.snapshot_id == ProposalSnapshot.id)
+            .where(
+                Document.kind == document.kind,
+                ProposalSnapshot.proposal_id == document.snapshot.proposal_id,
+            )
+        )
+    return db.session.scalar(
+        db.select(db.func.max(Document.version)).where(
+            Document.grant_id == document.grant_id, Document.kind == document.kind
+        )
+    )
 
 
 def read_pdf(document: Document) -> bytes:

@@ -1,5 +1,5 @@
-"""Documents: download of a rendered letter (access through its grant), retry of a failed render (staff), and the
-public verification page for the code printed on each letter."""
+"""Documents: download of a rendered letter (access through its grant) or submission receipt (through its proposal),
+retry of a failed render (staff), and the public verification page for the code printed on each document."""
 
 from __future__ import annotations
 
@@ -56,7 +56,12 @@ def retry(document_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("The award letter is queued again; it will be ready in a moment."), "success")
+        if document.is_receipt:
+            flash(_("The submission receipt is queued again; it will be ready in a moment."), "success")
+        else:
+            flash(_("The award letter is queued again; it will be ready in a moment."), "success")
+    if document.is_receipt:
+        return redirect(url_for("proposals.view", proposal_id=document.snapshot.proposal_id))
     return redirect(url_for("grants.view", grant_id=document.grant_id))
 
 
@@ -67,9 +72,12 @@ def verify(code: str):
     document = operations.find_by_code(code)
     if document is None:
         return render_template("documents/verify_unknown.html", code=code), 404
-    latest = db.session.scalar(
-        db.select(db.func.max(Document.version)).where(
-            Document.grant_id == document.grant_id, Document.kind == document.kind
-        )
+    # Only what identifies the document is shown: for a receipt, the proposal's reference and the lead organisation,
+    # as a letter shows its grant's number and holder; never the proposal's content or status.
+    return render_template(
+        "documents/verify.html",
+        document=document,
+        grant=document.grant,
+        snapshot=document.snapshot,
+        latest_version=operations.latest_version(document),
     )
-    return render_template("documents/verify.html", document=document, grant=document.grant, latest_version=latest)

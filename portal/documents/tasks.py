@@ -16,18 +16,19 @@ log = logging.getLogger(__name__)
 MAX_RETRIES = 3
 
 
-@shared_task(
-    bind=True,
-    name="documents.render_award_letter",
-    autoretry_for=(Exception,),
-    retry_backoff=10,  # 10 s, 20 s, 40 s (with jitter), capped below
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
-)
-def render_award_letter(self, document_id: int) -> str | None:
-    """Render one award letter. Idempotent: a second run of the same job changes nothing. A failing attempt leaves
-    the document queued with the reason and is retried with back-off; the last one leaves it failed."""
+_RETRYING = {
+    "bind": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": 10,  # 10 s, 20 s, 40 s (with jitter), capped below
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": MAX_RETRIES,
+}
+
+
+def _render(task, document_id: int) -> str | None:
+    """Render one document. Idempotent: a second run of the same job changes nothing. A failing attempt leaves the
+    document queued with the reason and is retried with back-off; the last one leaves it failed."""
     try:
         document = operations.render_document(document_id)
     except operations.DocumentNotFoundError:
@@ -37,15 +38,15 @@ def render_award_letter(self, document_id: int) -> str | None:
     except Exception as exc:
         db.session.rollback()
         reason = operations.failure_reason(exc)
-        if self.request.retries >= self.max_retries:
+        if task.request.retries >= task.max_retries:
             operations.mark_failed(document_id, reason)
             db.session.commit()
             return "failed"
         log.warning(
             "render of document %s failed (attempt %s of %s): %s",
             document_id,
-            self.request.retries + 1,
-            self.max_retries + 1,
+            task.request.retries + 1,
+            task.max_retries + 1,
             reason,
         )
         operations.mark_retrying(document_id, reason)
@@ -53,6 +54,23 @@ def render_award_letter(self, document_id: int) -> str | None:
         raise  # autoretry_for schedules the next attempt with exponential back-off
     db.session.commit()
     return document.status
+
+
+@shared_task(name="documents.render_award_letter", **_RETRYING)
+def render_award_letter(self, document_id: int) -> str | None:
+    """Render one award letter (see _render)."""
+    return _render(self, document_id)
+
+
+@shared_task(name="documents.render_submission_receipt", **_RETRYING)
+def render_submission_receipt(self, document_id: int) -> str | None:
+    """Render one submission receipt and, once it is ready, e-mail it to the submitter (see _render)."""
+    return _render(self, document_id)
+
+
+def task_for(kind: str):
+    """The render task of a kind of document."""
+    return render_submission_receipt if kind == "submission_receipt" else render_award_letter
 
 
 @shared_task(name="documents.sweep_stalled")

@@ -42,13 +42,12 @@ def section_url(proposal, key: str) -> str | None:
 def section_nav(proposal, user) -> dict:
     """Every section of the proposal's stage with its state and who saved it last when, plus the consortium and
     attachments pages when they exist."""
-    from portal.proposals.operations import _as_problems, _requested_amount_problems, budget_problems_hook
+    from portal.proposals.operations import budget_section_problems
 
     items = []
     for key in section_keys_for(proposal):
         if key == "budget":
-            hook = budget_problems_hook()
-            problems = _as_problems("budget", hook(proposal)) if hook else _requested_amount_problems(proposal)
+            problems = budget_section_problems(proposal)
         else:
             problems = section_problems(proposal, key)
         row = section_row(proposal, key)

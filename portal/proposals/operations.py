@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import logging
 import re
@@ -19,22 +18,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.calls.models import Call
-from portal.consortia.operations import consortium_problems
-from portal.core import audit, mail
+from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import RuleError
-from portal.core.i18n import instant, money
-from portal.core.urls import external_url
+from portal.core.i18n import instant
 from portal.extensions import db
 from portal.proposals.form_rules import Problem, section_errors, section_problems
 from portal.proposals.models import (
     Proposal,
     ProposalCountry,
     ProposalSection,
-    ProposalSnapshot,
+    ProposalStage,
     ProposalStatus,
 )
-from portal.proposals.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +105,8 @@ def start_proposal(call: Call, organisation, title: str, *, by, now: dt.datetime
             created_by_id=by.id,
             title=title,
             status=ProposalStatus.DRAFT,
+            # Under a two-stage call every proposal starts as a concept note; full applications come by invitation.
+            stage=ProposalStage.CONCEPT_NOTE if call.is_two_stage else ProposalStage.FULL_APPLICATION,
         )
         try:
             # A savepoint: if another request took the same reference, only this insert is undone.
@@ -285,77 +283,6 @@ _APPLY = {
 # -- submitting -----------------------------------------------------------------------------------------------
 
 
-def _hook(module_name: str, function_name: str):
-    """A check that another part of the form provides (budget, consortium, attachments), if its module exists."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, function_name, None)
-
-
-def budget_problems_hook():
-    return _hook("portal.proposals.budget", "budget_problems")
-
-
-def consortium_problems_hook():
-    return _hook("portal.consortia.operations", "consortium_problems")
-
-
-def attachment_problems_hook():
-    return _hook("portal.proposals.attachments", "attachment_problems")
-
-
-def _as_problems(default_section: str, pairs) -> list[Problem]:
-    """(anchor, message) pairs from another module as Problems; the anchor is "section#field" or a section key."""
-    problems = []
-    for anchor, message in pairs or []:
-        section, _sep, field = str(anchor or default_section).partition("#")
-        problems.append(Problem(section or default_section, field or None, str(message), "invalid"))
-    return problems
-
-
-def _requested_amount_problems(proposal: Proposal) -> list[Problem]:
-    """Until the budget module computes the requested amount, the amount on the proposal is checked here."""
-    call, amount = proposal.call, proposal.requested_amount
-    if amount is None:
-        message = _("Enter the requested amount.")
-    elif amount < call.min_grant:
-        message = _(
-            "The requested amount %(amount)s is below the call's minimum of %(min)s.",
-            amount=money(amount),
-            min=money(call.min_grant),
-        )
-    elif amount > call.max_grant:
-        message = _(
-            "The requested amount %(amount)s is above the call's maximum of %(max)s.",
-            amount=money(amount),
-            max=money(call.max_grant),
-        )
-    else:
-        return []
-    return [Problem("budget", None, message, "missing" if amount is None else "invalid")]
-
-
-def _partner_problems(proposal: Proposal) -> list[Problem]:
-    """Until the consortium module checks the consortium, co-applicants must at least have accepted."""
-    return [
-        Problem(
-            "consortium",
-            None,
-            _(
-                "%(organisation)s has not yet confirmed its participation as co-applicant.",
-                organisation=partner.organisation.name if partner.organisation else partner.invited_email,
-            ),
-            "missing",
-        )
-        for partner in proposal.partners
-        if partner.role == PartnerRole.CO_APPLICANT and partner.status != PartnerStatus.ACCEPTED
-    ]
-
-
 def deadline_problem(proposal: Proposal, now: dt.datetime) -> Problem | None:
     """The deadline of the proposal's stage, enforced to the second, in the call's time zone."""
     call = proposal.call
@@ -367,8 +294,19 @@ def deadline_problem(proposal: Proposal, now: dt.datetime) -> Problem | None:
     return None
 
 
+def budget_section_problems(proposal: Proposal) -> list[Problem]:
+    """The budget's problems (portal.proposals.budget), anchored on the budget page."""
+    from portal.proposals.budget import budget_problems
+
+    return [Problem("budget", anchor, str(message), "invalid") for anchor, message in budget_problems(proposal)]
+
+
 def submission_problems(proposal: Proposal, now: dt.datetime | None = None) -> list[Problem]:
-    """Everything that stands between the draft and its submission, section by section, in the form's order."""
+    """Everything that stands between the draft and its submission, section by section in the form's order, then
+    the consortium (the call's rules) and the required attachments."""
+    # Imported here: these modules import this one (ProposalError, the section rules).
+    from portal.consortia.operations import consortium_problems
+    from portal.proposals.attachments import attachment_problems
     from portal.proposals.sections import section_keys_for
 
     now = now or utcnow()
@@ -378,21 +316,15 @@ def submission_problems(proposal: Proposal, now: dt.datetime | None = None) -> l
         problems.append(late)
     for key in section_keys_for(proposal):
         if key == "budget":
-            budget = budget_problems_hook()
-            if budget is not None:
-                problems.extend(_as_problems("budget", budget(proposal)))
-            else:
-                problems.extend(_requested_amount_problems(proposal))
+            problems.extend(
+                Problem("budget", anchor, str(message), "invalid") for anchor, message in budget_problems(proposal)
+            )
         else:
             problems.extend(section_problems(proposal, key))
-    consortium = consortium_problems_hook()
-    if consortium is not None:
-        problems.extend(_as_problems("consortium", consortium(proposal)))
-    else:
-        problems.extend(_partner_problems(proposal))
-    attachments = attachment_problems_hook()
-    if attachments is not None:
-        problems.extend(_as_problems("attachments", attachments(proposal)))
+    for anchor, message in consortium_problems(proposal):
+        problems.append(Problem("consortium", None if anchor == "consortium" else anchor, str(message), "invalid"))
+    for problem in attachment_problems(proposal):
+        problems.append(Problem("attachments", problem.url.partition("#")[2] or None, str(problem.message), "missing"))
     return problems
 
 
@@ -411,82 +343,5 @@ def fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
-def proposal_document(proposal: Proposal, *, version: int, submitted_by) -> dict:
-    """The whole proposal as plain JSON data, as it stands at submission."""
-    call, org = proposal.call, proposal.organisation
-    domain = proposal.jvap_domain
-    return {
-        "snapshot_version": version,
-        "reference": proposal.reference,
-        "status": proposal.status,
-        "call": {"id": call.id, "reference": call.reference, "title": call.title},
-        "lead_organisation": {
-            "id": org.id,
-            "legal_name": org.legal_name,
-            "acronym": org.acronym,
-            "type": org.type,
-            "country": org.country,
-            "registration_number": org.registration_number,
-        },
-        "title": proposal.title,
-        "summary": proposal.summary,
-        "requested_amount": str(proposal.requested_amount) if proposal.requested_amount is not None else None,
-        "currency": "EUR",
-        "duration_months": proposal.duration_months,
-        "countries": sorted(proposal.countries),
-        "jvap_domain": {"number": domain.number, "name_en": domain.name_en} if domain else None,
-        "partners": [
-            {
-                "organisation_id": p.organisation_id,
-                "legal_name": p.organisation.legal_name,
-                "role": p.role,
-                "budget_share": str(p.budget_share) if p.budget_share is not None else None,
-                "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None,
-            }
-            for p in proposal.partners
-        ],
-        "submitted_at": proposal.submitted_at.isoformat() if proposal.submitted_at else None,
-        "submitted_by": {"id": submitted_by.id, "email": submitted_by.email},
-    }
-
-
-def submit_proposal(proposal: Proposal, *, by, now: dt.datetime | None = None) -> Proposal:
-    """Submit the draft: deadline and completeness checked, status changed, a fingerprinted snapshot frozen,
-    and a receipt e-mailed to the submitter (after commit)."""
-    now = now or utcnow()
-    if not proposal.is_draft:
-        raise ProposalError(_("This proposal has already been submitted."))
-    problems = validate_for_submission(proposal, now)
-    if problems:
-        raise ProposalError(list(problems))
-    transition(proposal, ProposalStatus.SUBMITTED, by=by, at=now)
-    previous = db.session.scalar(
-        select(func.max(ProposalSnapshot.version)).where(ProposalSnapshot.proposal_id == proposal.id)
-    )
-    version = (previous or 0) + 1
-    data = json.loads(canonical_json(proposal_document(proposal, version=version, submitted_by=by)))
-    snapshot = ProposalSnapshot(
-        proposal=proposal, version=version, data=data, sha256=fingerprint(data), created_by_id=by.id, created_at=now
-    )
-    db.session.add(snapshot)
-    db.session.flush()
-    audit.record(
-        "proposal.snapshot",
-        proposal,
-        actor=by,
-        after={"snapshot_version": version, "sha256": snapshot.sha256},
-    )
-    mail.send(
-        by.email,
-        "proposals_submitted",
-        by.locale or "en",
-        user=by,
-        proposal=proposal,
-        call=proposal.call,
-        submitted_at=proposal.submitted_at,
-        reader_tz=by.timezone or "UTC",
-        sha256=snapshot.sha256,
-        url=external_url("proposals.view", proposal_id=proposal.id),
-    )
-    db.session.flush()
-    return proposal
+# Submission lives in portal.proposals.submission; these names stay importable from here.
+from portal.proposals.submission import proposal_document, submit_proposal  # noqa: E402,F401

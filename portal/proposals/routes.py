@@ -309,4 +309,5 @@ def submit(proposal_id: int):
     return redirect(url_for("proposals.view", proposal_id=proposal.id))
 
 
-from portal.proposals import budget_routes  # noqa: E402,F401
+# The budget, submission and attachment pages register their routes on this blueprint.
+from portal.proposals import budget_routes, submission_routes  # noqa: E402,F401

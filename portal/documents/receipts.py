@@ -1,0 +1,270 @@
+"""Submission receipts: the PDF summary of a frozen proposal snapshot, and the e-mail that carries it.
+
+A receipt describes the snapshot, never the live proposal (which may be withdrawn, reopened and changed later): its
+data comes from the snapshot's JSON only. The template gets plain data, never ORM objects. The sections are
+rendered generically (whatever each section of the form keeps), under their titles from portal.proposals.sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_percent
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from portal.accounts.models import User
+from portal.core import audit, jobs, mail, pdf
+from portal.core import countries as country_names
+from portal.core.db import utcnow
+from portal.core.i18n import locale_code
+from portal.core.urls import external_url
+from portal.documents.models import Document, DocumentKind, DocumentStatus
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+RECEIPT_TEMPLATE = "pdf/submission_receipt/receipt.html"
+# A section's JSON is walked to this depth at most; anything deeper is shown as text.
+MAX_DEPTH = 6
+
+
+# -- requesting ---------------------------------------------------------------------------------------------------
+
+
+def receipt_language(user) -> str:
+    languages = current_app.config["LANGUAGES"]
+    locale = getattr(user, "locale", None)
+    return locale if locale in languages else "en"
+
+
+def request_submission_receipt(snapshot, *, by) -> Document:
+    """Queue the receipt of a snapshot (one per snapshot) in the submitter's language; receipts of the proposal's
+    earlier snapshots are marked superseded. The render job is sent once the caller commits."""
+    from portal.documents import tasks
+    from portal.proposals.models import ProposalSnapshot
+
+    now = utcnow()
+    earlier = db.session.scalars(
+        db.select(Document)
+        .join(ProposalSnapshot, Document.snapshot_id == ProposalSnapshot.id)
+        .where(
+            Document.kind == DocumentKind.SUBMISSION_RECEIPT.value,
+            ProposalSnapshot.proposal_id == snapshot.proposal_id,
+            Document.superseded_at.is_(None),
+        )
+    ).all()
+    for document in earlier:
+        document.superseded_at = now
+    with db.session.no_autoflush:
+        document = Document(
+            kind=DocumentKind.SUBMISSION_RECEIPT.value,
+            snapshot=snapshot,
+            version=snapshot.version,
+            language=receipt_language(by),
+            status=DocumentStatus.QUEUED.value,
+            created_by_id=getattr(by, "id", None),
+            queued_at=now,
+        )
+        db.session.add(document)
+    db.session.flush()
+    audit.record(
+        "document.requested",
+        document,
+        actor=by,
+        after={
+            "kind": document.kind,
+            "proposal": snapshot.proposal.reference,
+            "snapshot_version": snapshot.version,
+            "language": document.language,
+            "superseded_versions": [d.version for d in earlier],
+        },
+    )
+    jobs.enqueue(db.session(), tasks.render_submission_receipt, document.id)
+    return document
+
+
+# -- the receipt's content ----------------------------------------------------------------------------------------
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _label(key: str) -> str:
+    """A readable label for a key of a section's JSON ("overall_objective" -> "Overall objective"). The keys are the
+    form's own names; the section titles above them are translated."""
+    text = str(key).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def content_tree(value, depth: int = 0) -> dict:
+    """A section's JSON as a small tree the template walks without logic: maps, lists and text."""
+    if depth >= MAX_DEPTH:
+        return {"type": "text", "value": str(value)}
+    if isinstance(value, dict):
+        items = [(_label(k), content_tree(v, depth + 1)) for k, v in value.items() if not _empty(v)]
+        return {"type": "map", "items": items} if items else {"type": "empty"}
+    if isinstance(value, list | tuple):
+        items = [content_tree(v, depth + 1) for v in value if not _empty(v)]
+        return {"type": "list", "items": items} if items else {"type": "empty"}
+    if isinstance(value, bool):
+        return {"type": "text", "value": _("Yes") if value else _("No")}
+    return {"type": "text", "value": str(value)}
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _sections(data: dict) -> list[dict]:
+    from portal.proposals.sections import SECTION_KEYS, SECTION_TITLES
+
+    sections = data.get("sections") or {}
+    order = [k for k in SECTION_KEYS if k in sections] + sorted(k for k in sections if k not in SECTION_KEYS)
+    out = []
+    for key in order:
+        title = SECTION_TITLES.get(key)
+        out.append(
+            {
+                "key": key,
+                "title": str(title) if title is not None else _label(key),
+                "content": content_tree((sections[key] or {}).get("data") or {}),
+            }
+        )
+    return out
+
+
+def _share(value, locale: str) -> str | None:
+    share = _decimal(value)
+    if share is None:
+        return None
+    return format_percent(share / 100, locale=locale, decimal_quantization=False)
+
+
+def receipt_context(document: Document) -> dict:
+    """Plain data for the receipt template, from the snapshot only."""
+    from portal.documents.operations import page_counter_css, qr_svg, verification_url
+
+    snapshot = document.snapshot
+    data = snapshot.data
+    config = current_app.config
+    locale = locale_code()
+    url = verification_url(document)
+    call = data.get("call") or {}
+    lead = data.get("lead_organisation") or {}
+    submitted_by = data.get("submitted_by") or {}
+    return {
+        "facility_name": config["FACILITY_NAME"],
+        "issued_on": utcnow().date(),
+        "reference": data.get("reference"),
+        "stage": data.get("stage"),
+        "parent_reference": data.get("parent_reference"),
+        "call_reference": call.get("reference"),
+        "call_title": call.get("title"),
+        "call_timezone": call.get("timezone") or "UTC",
+        "deadline": _instant(call.get("deadline")),
+        "title": data.get("title") or "",
+        "summary": data.get("summary") or "",
+        "lead_name": lead.get("legal_name"),
+        "lead_acronym": lead.get("acronym"),
+        "lead_country": lead.get("country"),
+        "submitted_by": submitted_by.get("name") or submitted_by.get("email"),
+        "requested_amount": _decimal(data.get("requested_amount")),
+        "total_budget": _decimal(data.get("total_budget")),
+        "duration_months": data.get("duration_months"),
+        "jvap_domain": data.get("jvap_domain"),
+        "dialogues": [d.get("name_en") or d.get("code") for d in data.get("dialogues") or []],
+        "countries": [
+            {"name": country_names.name(row["country"], locale), "share": _share(row.get("share_pct"), locale)}
+            for row in data.get("country_shares") or [{"country": c} for c in data.get("countries") or []]
+        ],
+        "partners": [
+            {
+                "name": p.get("legal_name"),
+                "country": p.get("country"),
+                "role": p.get("role"),
+                "status": p.get("status"),
+                "budget_share": _decimal(p.get("budget_share")),
+            }
+            for p in data.get("partners") or []
+        ],
+        "budget_lines": [
+            dict(line, total=_decimal(line.get("total")), unit_cost=_decimal(line.get("unit_cost")))
+            for line in data.get("budget_lines") or []
+        ],
+        "cofinancing": [dict(c, amount=_decimal(c.get("amount"))) for c in data.get("cofinancing") or []],
+        "attachments": data.get("attachments") or [],
+        "sections": _sections(data),
+        "submitted_at": _instant(data.get("submitted_at")) or snapshot.created_at,
+        "snapshot_version": snapshot.version,
+        "sha256": snapshot.sha256,
+        "verification_code": document.verification_code,
+        "verification_url": url,
+        "qr_svg": qr_svg(url),
+        "page_counter": Markup(page_counter_css(_("Page %(page)s of %(pages)s"))),  # noqa: S704 - CSS-escaped there
+    }
+
+
+def render_submission_receipt_pdf(document: Document) -> bytes:
+    with force_locale(document.language or "en"):
+        return pdf.render_pdf(RECEIPT_TEMPLATE, receipt=receipt_context(document))
+
+
+# -- the e-mail ---------------------------------------------------------------------------------------------------
+
+
+def send_receipt(document: Document, data: bytes | None) -> None:
+    """E-mail the receipt to whoever submitted (after the caller commits), with its PDF when there is one."""
+    snapshot = document.snapshot
+    recipient = db.session.get(User, snapshot.created_by_id) if snapshot.created_by_id else None
+    if recipient is None:
+        recipient = snapshot.proposal.created_by
+    attachments = []
+    if data is not None:
+        attachments.append(mail.MailAttachment(document.filename, "application/pdf", data))
+    snap = snapshot.data
+    call = snap.get("call") or {}
+    mail.send(
+        recipient.email,
+        "proposals_submitted",
+        recipient.locale or "en",
+        attachments=attachments,
+        user=recipient,
+        receipt={
+            "reference": snap.get("reference"),
+            "title": snap.get("title"),
+            "call_reference": call.get("reference"),
+            "call_title": call.get("title"),
+            "call_timezone": call.get("timezone") or "UTC",
+            "lead_name": (snap.get("lead_organisation") or {}).get("legal_name"),
+            "requested_amount": _decimal(snap.get("requested_amount")),
+            "submitted_at": _instant(snap.get("submitted_at")) or snapshot.created_at,
+            "snapshot_version": snapshot.version,
+            "sha256": snapshot.sha256,
+            "verification_code": document.verification_code,
+            "has_pdf": data is not None,
+        },
+        reader_tz=recipient.timezone or "UTC",
+        url=external_url("proposals.view", proposal_id=snapshot.proposal_id),
+    )
+    audit.record(
+        "document.receipt_sent",
+        document,
+        after={"to": recipient.email, "with_pdf": data is not None},
+    )
