@@ -46,10 +46,7 @@ def section_nav(proposal, user) -> dict:
 
     items = []
     for key in section_keys_for(proposal):
-        if key == "budget":
-            problems = budget_section_problems(proposal)
-        else:
-            problems = section_problems(proposal, key)
+        problems = budget_section_problems(proposal) if key == "budget" else section_problems(proposal, key)
         row = section_row(proposal, key)
         editable = proposal.can_edit_section(user, key)
         items.append(

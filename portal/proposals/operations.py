@@ -316,9 +316,7 @@ def submission_problems(proposal: Proposal, now: dt.datetime | None = None) -> l
         problems.append(late)
     for key in section_keys_for(proposal):
         if key == "budget":
-            problems.extend(
-                Problem("budget", anchor, str(message), "invalid") for anchor, message in budget_problems(proposal)
-            )
+            problems.extend(budget_section_problems(proposal))
         else:
             problems.extend(section_problems(proposal, key))
     for anchor, message in consortium_problems(proposal):

@@ -69,8 +69,43 @@ def section_data(proposal) -> dict[str, dict]:
     }
 
 
+def budget_posts(requested: Decimal) -> dict[str, str]:
+    """A budget form whose requested amount is exactly `requested`: direct costs, indirect costs at 5% of them
+    (under the default 7% cap) and co-financing of about 15% of the total (over the default 10% minimum)."""
+    direct = (requested / Decimal("0.85") / Decimal("1.05")).quantize(Decimal("0.01"))
+    indirect = (direct * Decimal("0.05")).quantize(Decimal("0.01"))
+    cofinancing = direct + indirect - requested
+    return {
+        "line-0-partner": "lead",
+        "line-0-category": "human_resources",
+        "line-0-description": "Project coordinator",
+        "line-0-unit": "lump sum",
+        "line-0-quantity": "1",
+        "line-0-unit_cost": str(direct),
+        "line-1-partner": "lead",
+        "line-1-category": "indirect",
+        "line-1-description": "Indirect costs (5%)",
+        "line-1-unit": "lump sum",
+        "line-1-quantity": "1",
+        "line-1-unit_cost": str(indirect),
+        "source-0-source": "Own funds",
+        "source-0-amount": str(cofinancing),
+        "source-0-secured": "y",
+    }
+
+
+def fill_budget(proposal, by, requested: Decimal | None = None) -> None:
+    """Save a budget, through the operations, whose requested amount is `requested` (default: the proposal's
+    requested amount, or €120,000.00)."""
+    from portal.proposals.budget import read_budget_form, save_budget
+
+    requested = requested or proposal.requested_amount or Decimal("120000.00")
+    save_budget(proposal, read_budget_form(budget_posts(requested), proposal), by=by, expected_version=None)
+
+
 def fill_sections(proposal, by, keys=None) -> None:
-    """Save every section (or `keys`) of the proposal with complete content, through the operations."""
+    """Save every section (or `keys`) of the proposal with complete content, through the operations, the budget
+    included."""
     from portal.proposals.operations import save_section
     from portal.proposals.sections import section_keys_for
 
@@ -78,6 +113,8 @@ def fill_sections(proposal, by, keys=None) -> None:
     for key in keys or section_keys_for(proposal):
         if key in data:
             save_section(proposal, key, data[key], by=by, expected_version=None)
+        elif key == "budget":
+            fill_budget(proposal, by)
     db.session.commit()
 
 

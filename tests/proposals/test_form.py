@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.proposals.models import PartnerRole, PartnerStatus, Proposal, ProposalPartner
 from portal.proposals.operations import ProposalError, save_section, validate_for_submission
 from portal.proposals.sections import section_row, section_version
-from tests.proposals.filling import fill_sections, form_posts
+from tests.proposals.filling import budget_posts, fill_sections, form_posts
 
 JSON = {"Accept": "application/json"}
 
@@ -62,6 +62,8 @@ def test_every_section_page_saves_and_the_form_becomes_complete(lead, draft, ses
     page = lead.get(_url(proposal, "workplan")).get_data(as_text=True)
     assert f'value="{uid}:18"' in page and f'value="{uid}:19"' not in page  # 18 months
     assert _post(lead, proposal, "workplan", {"plan": [f"{uid}:1", f"{uid}:2"]}).status_code == 302
+    budget = {"version": "0", **budget_posts(Decimal("120000.00"))}
+    assert lead.post(f"/proposals/{draft.id}/budget", data=budget).status_code == 302
     proposal = _reload(session, draft.id)
     assert validate_for_submission(proposal) == []
     assert [c.share_pct for c in proposal.country_rows] == [Decimal("40.00"), Decimal("60.00")]
