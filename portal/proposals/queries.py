@@ -42,8 +42,8 @@ def proposal_with_details(proposal_id: int) -> Proposal | None:
 
 def proposal_for_form(proposal_id: int) -> Proposal | None:
     """The proposal with everything the form's pages and its checks read: the call's rules and lists, every
-    section row with who saved it, the countries, dialogues and partners. The number of statements does not
-    depend on how many sections are filled."""
+    section row with who saved it, the countries, dialogues, partners and the budget. The number of statements
+    does not depend on how many sections are filled."""
     stmt = (
         select(Proposal)
         .where(Proposal.id == proposal_id)
@@ -56,6 +56,9 @@ def proposal_for_form(proposal_id: int) -> Proposal | None:
             selectinload(Proposal.country_rows),
             selectinload(Proposal.dialogues),
             selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
+            # The budget's check reads the lines and, once there are lines, the co-financing.
+            selectinload(Proposal.budget_lines),
+            selectinload(Proposal.cofinancing),
         )
     )
     return db.session.scalars(stmt).unique().one_or_none()
