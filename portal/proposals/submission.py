@@ -452,13 +452,18 @@ def start_full_application(note: Proposal, *, by, now: dt.datetime | None = None
 
 def _copy_content(note: Proposal, application: Proposal) -> None:
     """Everything the applicant wrote in the concept note, into the new draft: dialogues, countries with their shares,
-    sections, the consortium as it stands (accepted partners only, still accepted), the budget and co-financing."""
+    sections (but the declarations), the consortium as it stands (accepted partners only, still accepted), the
+    budget and co-financing."""
     application.dialogues = list(note.dialogues)
     application.country_rows = [
         ProposalCountry(country_code=row.country_code, share_pct=row.share_pct) for row in note.country_rows
     ]
+    # Not the declarations: they vouch for the content submitted ("accurate and complete"), which the full
+    # application does not have yet; the lead's users make them again before submitting it.
     application.sections = [
-        ProposalSection(key=s.key, data=json.loads(json.dumps(s.data or {}))) for s in note.sections
+        ProposalSection(key=s.key, data=json.loads(json.dumps(s.data or {})))
+        for s in note.sections
+        if s.key != "declarations"
     ]
     partners: dict[int, ProposalPartner] = {}
     for old in note.partners:

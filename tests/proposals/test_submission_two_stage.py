@@ -19,11 +19,12 @@ from portal.proposals.models import (
     Proposal,
     ProposalCountry,
     ProposalPartner,
-    ProposalSection,
     ProposalStatus,
 )
-from portal.proposals.operations import ProposalError, start_proposal
+from portal.proposals.operations import ProposalError, start_proposal, submission_problems
+from portal.proposals.sections import CONCEPT_NOTE_SECTION_KEYS
 from portal.proposals.submission import invite_full_application, start_full_application, submit_proposal
+from tests.proposals.filling import fill_sections
 
 
 def _reload(session, proposal_id) -> Proposal:
@@ -49,12 +50,14 @@ def manager(make_user):
 
 @pytest.fixture
 def note(rq, session, applicant, two_stage_call, make_proposal):
-    """A submitted concept note."""
+    """A submitted concept note (every section of the concept-note form filled in)."""
     proposal = make_proposal(
-        two_stage_call, organisation=applicant.organisations[0], created_by=applicant, stage="concept_note"
+        two_stage_call,
+        organisation=applicant.organisations[0],
+        created_by=applicant,
+        stage="concept_note",
+        complete=True,
     )
-    proposal.country_rows = [ProposalCountry(country_code="SN")]
-    session.commit()
     submit_proposal(proposal, by=applicant)
     session.commit()
     return proposal
@@ -140,7 +143,6 @@ def invited(session, note, manager, make_org):
         ProposalCountry(country_code="ML", share_pct=Decimal("30.00")),
         ProposalCountry(country_code="SN", share_pct=Decimal("70.00")),
     ]
-    note.sections = [ProposalSection(key="logframe", data={"overall_objective": "Safer mobility."})]
     note.partners = [
         ProposalPartner(
             organisation=accepted,
@@ -148,7 +150,7 @@ def invited(session, note, manager, make_org):
             status="accepted",
             budget_share=Decimal("30000.00"),
             confirmed_at=utcnow(),
-            editable_sections=["logframe"],
+            editable_sections=["relevance"],
         ),
         ProposalPartner(organisation=declined, role="co_applicant", status="declined"),
     ]
@@ -192,11 +194,15 @@ def test_the_lead_starts_a_full_application_pre_filled_from_the_note(client, log
         ("ML", Decimal("30.00")),
         ("SN", Decimal("70.00")),
     ]
-    assert {s.key: s.data for s in application.sections} == {"logframe": {"overall_objective": "Safer mobility."}}
+    # Every section the note filled in, with its content; not the declarations, made again for the application.
+    assert {s.key: s.data for s in application.sections} == {
+        s.key: s.data for s in invited.sections if s.key != "declarations"
+    }
+    assert {s.key for s in application.sections} == set(CONCEPT_NOTE_SECTION_KEYS) - {"declarations"}
     # The consortium as accepted, still accepted; the declined organisation is not carried over.
     assert [
         (p.organisation.legal_name, p.status, p.budget_share, p.editable_sections) for p in application.partners
-    ] == [("Institut Malien de Recherche", "accepted", Decimal("30000.00"), ["logframe"])]
+    ] == [("Institut Malien de Recherche", "accepted", Decimal("30000.00"), ["relevance"])]
     new_partner = application.partners[0]
     assert new_partner.id != invited.partners[0].id
     assert [(b.description, b.partner_id, b.total) for b in application.budget_lines] == [
@@ -242,6 +248,15 @@ def test_the_full_application_is_due_by_the_full_application_deadline(rq, sessio
     call = invited.call
     application = start_full_application(invited, by=applicant)
     session.commit()
+    # The parts of the form a concept note does not have, and a budget within the call's rules.
+    fill_sections(application, applicant, keys=("logframe", "workplan", "risks", "sustainability", "budget"))
+    # The note's declarations do not carry over: they are made again for the full application.
+    assert [p.message for p in submission_problems(application)] == [
+        "Make every declaration: tick each box.",
+        "Enter the name of the person who signs for the lead applicant.",
+        "Enter the position of the person who signs.",
+    ]
+    fill_sections(application, applicant, keys=("declarations",))
     # After the concept-note deadline, before the full-application deadline: accepted.
     submit_proposal(application, by=applicant, now=call.closes_at + dt.timedelta(days=1))
     assert application.status == ProposalStatus.SUBMITTED
