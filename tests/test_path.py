@@ -23,7 +23,7 @@ from portal.grants.models import Grant
 from portal.proposals.models import Proposal
 from portal.proposals.sections import section_row, section_version
 from tests.factories import PASSWORD
-from tests.proposals.filling import form_posts
+from tests.proposals.filling import budget_posts, form_posts
 
 
 def sign_in(app, email: str, password: str = PASSWORD):
@@ -120,15 +120,22 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     check = text(applicant.get(f"/proposals/{proposal.id}/check"))
     assert f"/proposals/{proposal.id}/sections/declarations#accurate" in check
     save("declarations", posts["declarations"])
-    # The requested amount comes from the budget section (another part of the form); set here until it is merged.
-    proposal.requested_amount = Decimal("250000")  # above the call's maximum: reported at submission
-    session.commit()
+
+    # The budget page: the requested amount is the total less the co-financing.
+    def save_budget(requested):
+        session.expire_all()
+        data = {"version": section_version(proposal, "budget"), **budget_posts(requested)}
+        response = applicant.post(f"/proposals/{proposal.id}/budget", data=data)
+        assert response.status_code == 302, text(response)[:2000]
+
+    save_budget(Decimal("250000.00"))  # above the call's maximum: reported at submission
     response = applicant.post(f"/proposals/{proposal.id}/submit", follow_redirects=True)
-    assert "above the call's maximum of €200,000.00" in text(response)
+    assert "The requested amount €250,000.00 is above the call's maximum of €200,000.00." in text(response)
     session.expire_all()
     assert proposal.status == "draft"
-    proposal.requested_amount = Decimal("150000")
-    session.commit()
+    save_budget(Decimal("150000.00"))
+    session.expire_all()
+    assert proposal.requested_amount == Decimal("150000.00")
     response = applicant.post(f"/proposals/{proposal.id}/submit")
     assert response.status_code == 302
     session.expire_all()

@@ -145,11 +145,13 @@ def test_lead_type_and_country(make_call, make_org, make_proposal, lead_user):
 
 def test_submission_is_refused_with_the_consortium_problems(make_call, make_org, make_proposal, lead_user):
     call = make_call(min_co_applicants=1)
-    proposal = make_proposal(call, organisation=make_org(members=[lead_user]))
+    proposal = make_proposal(call, organisation=make_org(members=[lead_user]), complete=True)
     invited = _partner(proposal, make_org(legal_name="Not Yet", acronym=None), status="invited")
-    problems = validate_for_submission(proposal)
-    assert ("consortium", "This call needs at least 1 co-applicant; the consortium has 0.") in problems
-    assert (f"partner-{invited.id}", "Not Yet has not yet accepted the invitation.") in problems
+    # Every section is filled in: only the consortium stands in the way, each problem linked to its place.
+    assert validate_for_submission(proposal) == [
+        ("consortium", "This call needs at least 1 co-applicant; the consortium has 0."),
+        (f"consortium#partner-{invited.id}", "Not Yet has not yet accepted the invitation."),
+    ]
     with pytest.raises(ProposalError) as raised:
         submit_proposal(proposal, by=lead_user)
     assert "Not Yet has not yet accepted the invitation." in raised.value.messages

@@ -339,8 +339,9 @@ def test_an_attachment_id_from_another_proposal_is_404(
 
 
 def test_missing_required_attachments_are_listed_with_links_and_block_submission(
-    client, login, session, applicant, draft, requirements, pdf
+    client, login, session, applicant, complete_draft, requirements, pdf
 ):
+    draft = complete_draft  # every section filled in: only the attachments are missing
     with client.application.test_request_context():
         problems = attachment_problems(draft)
     registration = requirements["registration"]
@@ -362,6 +363,7 @@ def test_missing_required_attachments_are_listed_with_links_and_block_submission
     assert f'href="/proposals/{draft.id}/attachments#requirement-{statutes.id}"' in page
     page = client.post(f"/proposals/{draft.id}/submit", follow_redirects=True).get_data(as_text=True)
     assert "Attach the required document &#8220;Registration&#8221;." in page or "“Registration”" in page
+    assert "Attach the required document &#8220;Statutes" in page or "“Statutes of the lead applicant”" in page
     assert _reload(session, draft.id).status == ProposalStatus.DRAFT
 
     _upload(
@@ -380,10 +382,17 @@ def test_missing_required_attachments_are_listed_with_links_and_block_submission
     assert submitted["registration.png"]["requirement"] == "Registration"
 
 
-def test_submit_operation_reports_the_missing_attachment(rq, session, applicant, draft, requirements):
+def test_submit_operation_reports_the_missing_attachment(rq, session, applicant, complete_draft, requirements):
     with pytest.raises(ProposalError) as caught:
-        submit_proposal(draft, by=applicant)
-    assert ("attachments", "Attach the required document “Registration”.") in caught.value.errors
+        submit_proposal(complete_draft, by=applicant)
+    # Each tied to its place on the attachments page.
+    assert caught.value.errors == [
+        (
+            f"attachments#requirement-{requirements['statutes'].id}",
+            "Attach the required document “Statutes of the lead applicant”.",
+        ),
+        (f"attachments#requirement-{requirements['registration'].id}", "Attach the required document “Registration”."),
+    ]
 
 
 def test_a_storage_failure_shows_a_message_not_an_error_page(

@@ -21,6 +21,7 @@ from portal.proposals.operations import (
     submit_proposal,
     validate_for_submission,
 )
+from tests.proposals.filling import fill_budget
 
 UTC = dt.UTC
 WORDS_300 = " ".join(["word"] * 300)
@@ -129,14 +130,18 @@ def test_view_shows_a_checklist_linking_to_the_fields(client, login, applicant, 
         organisation=applicant.organisations[0],
         created_by=applicant,
         summary="",
-        requested_amount=Decimal("250000"),
         duration_months=None,
         jvap_domain=None,
     )
+    fill_budget(proposal, applicant, requested=Decimal("250000.00"))  # the requested amount comes from the budget
+    session.commit()
     login(client, applicant)
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert f'href="/proposals/{proposal.id}/sections/summary#summary">Write a summary.' in page
-    assert "The requested amount €250,000.00 is above the call&#39;s maximum of €200,000.00." in page
+    assert (
+        f'href="/proposals/{proposal.id}/budget#budget-totals">'
+        "The requested amount €250,000.00 is above the call&#39;s maximum of €200,000.00." in page
+    )
     assert (
         f'href="/proposals/{proposal.id}/sections/identification#duration_months">Enter the duration in months.' in page
     )
@@ -144,25 +149,28 @@ def test_view_shows_a_checklist_linking_to_the_fields(client, login, applicant, 
     assert f"/proposals/{proposal.id}/submit" not in page
 
 
-def test_validate_for_submission_messages(rq, session, complete_draft, open_call):
+def test_validate_for_submission_messages(rq, session, applicant, complete_draft, open_call):
     draft = complete_draft
     assert validate_for_submission(draft) == []
-    draft.requested_amount = Decimal("250000")
+    # The requested amount is the budget's: total costs less co-financing.
+    fill_budget(draft, applicant, requested=Decimal("250000.00"))
     draft.summary = WORDS_301
     assert validate_for_submission(draft) == [
         ("summary#summary", "The summary has 301 words; the limit is 300."),
-        ("budget", "The requested amount €250,000.00 is above the call's maximum of €200,000.00."),
+        ("budget#budget-totals", "The requested amount €250,000.00 is above the call's maximum of €200,000.00."),
     ]
     draft.summary = WORDS_300
-    draft.requested_amount = Decimal("49999.99")
+    fill_budget(draft, applicant, requested=Decimal("49999.99"))
     assert validate_for_submission(draft) == [
-        ("budget", "The requested amount €49,999.99 is below the call's minimum of €50,000.00.")
+        ("budget#budget-totals", "The requested amount €49,999.99 is below the call's minimum of €50,000.00.")
     ]
+    fill_budget(draft, applicant, requested=Decimal("50000.00"))  # exactly the minimum is fine
+    assert validate_for_submission(draft) == []
 
 
 def test_an_incomplete_proposal_is_not_submitted(client, login, applicant, complete_draft, session):
     draft = complete_draft
-    draft.requested_amount = Decimal("250000")
+    fill_budget(draft, applicant, requested=Decimal("250000.00"))
     session.commit()
     login(client, applicant)
     page = client.post(f"/proposals/{draft.id}/submit", follow_redirects=True).get_data(as_text=True)

@@ -13,20 +13,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.calls.models import Dialogue
 from portal.core import storage
 from portal.core.audit import AuditEntry
 from portal.core.db import utcnow
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.proposals.models import (
-    BudgetLine,
-    CofinancingSource,
     Proposal,
     ProposalAttachment,
-    ProposalCountry,
     ProposalPartner,
-    ProposalSection,
     ProposalSnapshot,
     ProposalStatus,
 )
@@ -90,7 +85,9 @@ def test_the_deadline_is_an_instant_in_the_calls_zone(deadline_call):
 
 
 def test_one_second_before_the_deadline_is_accepted(rq, session, applicant, deadline_call, make_proposal):
-    proposal = make_proposal(deadline_call, organisation=applicant.organisations[0], created_by=applicant)
+    proposal = make_proposal(
+        deadline_call, organisation=applicant.organisations[0], created_by=applicant, complete=True
+    )
     just_before = DEADLINE - dt.timedelta(seconds=1)  # 11:59:59 in Brussels
     submit_proposal(proposal, by=applicant, now=just_before)
     assert proposal.status == ProposalStatus.SUBMITTED
@@ -135,43 +132,48 @@ def test_the_operation_refuses_a_co_applicant_with_a_message(rq, session, draft,
 
 
 @pytest.fixture
-def full_draft(session, draft, co_applicant, make_user, make_org):
-    """The draft with something in every part: sections, dialogues, country shares, a consortium, a budget,
-    co-financing and an attachment."""
+def full_draft(session, complete_draft, co_applicant, applicant, make_org):
+    """The draft with something in every part, ready to submit: every section, dialogues, country shares, a
+    consortium, a budget with a co-applicant's line, co-financing and an attachment."""
+    from portal.proposals.budget import read_budget_form, save_budget
+
+    draft = complete_draft
     associated = make_org("Commune de Lyon Partenariats", country="FR")
     draft.partners.append(ProposalPartner(organisation=associated, role="associated", status="accepted"))
-    draft.dialogues = list(session.scalars(select(Dialogue).order_by(Dialogue.id)).all()[:1])
-    draft.country_rows = [
-        ProposalCountry(country_code="ML", share_pct=Decimal("40.00")),
-        ProposalCountry(country_code="SN", share_pct=Decimal("60.00")),
-    ]
-    draft.total_budget = Decimal("140000.00")
-    draft.sections = [
-        ProposalSection(key="relevance", data={"call_objectives": "Feeds the Rabat Process.", "dialogues": ["rabat"]}),
-        ProposalSection(key="risks", data={"risks": [{"risk": "Floods", "mitigation": "Dry-season schedule"}]}),
-    ]
     session.flush()
     co_partner = next(p for p in draft.partners if p.role == "co_applicant")
-    draft.budget_lines = [
-        BudgetLine(
-            category="human_resources",
-            description="Coordinator",
-            unit="month",
-            quantity=Decimal("18"),
-            unit_cost=Decimal("3000.00"),
-            position=0,
-        ),
-        BudgetLine(
-            partner_id=co_partner.id,
-            category="travel",
-            description="Field visits",
-            unit="trip",
-            quantity=Decimal("4"),
-            unit_cost=Decimal("1250.00"),
-            position=1,
-        ),
-    ]
-    draft.cofinancing = [CofinancingSource(source="Own funds", amount=Decimal("20000.00"), secured=True)]
+    # Direct costs 131,000.00, indirect 9,000.00 (6.87%), total 140,000.00, co-financing 20,000.00 (14.29%):
+    # 120,000.00 requested.
+    posts = {
+        "line-0-partner": "lead",
+        "line-0-category": "human_resources",
+        "line-0-description": "Coordinator",
+        "line-0-unit": "month",
+        "line-0-quantity": "18",
+        "line-0-unit_cost": "3000.00",
+        "line-1-partner": str(co_partner.id),
+        "line-1-category": "travel",
+        "line-1-description": "Field visits",
+        "line-1-unit": "trip",
+        "line-1-quantity": "4",
+        "line-1-unit_cost": "1250.00",
+        "line-2-partner": "lead",
+        "line-2-category": "other_services",
+        "line-2-description": "Training sessions",
+        "line-2-unit": "session",
+        "line-2-quantity": "12",
+        "line-2-unit_cost": "6000.00",
+        "line-3-partner": "lead",
+        "line-3-category": "indirect",
+        "line-3-description": "Indirect costs",
+        "line-3-unit": "lump sum",
+        "line-3-quantity": "1",
+        "line-3-unit_cost": "9000.00",
+        "source-0-source": "Own funds",
+        "source-0-amount": "20000.00",
+        "source-0-secured": "y",
+    }
+    save_budget(draft, read_budget_form(posts, draft), by=applicant, expected_version=None)
     key = storage.new_key("attachments", ".pdf")
     storage.put(key, b"%PDF-1.7 statutes")
     draft.attachments.append(
@@ -206,16 +208,17 @@ def test_the_snapshot_holds_the_whole_proposal(rq, session, applicant, full_draf
     ]
     assert len(data["dialogues"]) == 1
     assert data["sections"]["relevance"]["data"] == {
-        "call_objectives": "Feeds the Rabat Process.",
-        "dialogues": ["rabat"],
+        "objectives": "It answers the call's first objective.",
+        "dialogues": "It feeds the Rabat Process.",
+        "domains": "Domain 1: development benefits of migration.",
     }
-    assert data["sections"]["risks"]["data"]["risks"][0]["mitigation"] == "Dry-season schedule"
+    assert data["sections"]["risks"]["data"]["risks"][0]["mitigation"] == "Plan early."
     partners = {p["legal_name"]: p for p in data["partners"]}
     assert partners["Institut Malien de Recherche"]["status"] == "accepted"
     assert partners["Institut Malien de Recherche"]["budget_share"] == "40000.00"
     assert partners["Commune de Lyon Partenariats"]["role"] == "associated"
     lines = data["budget_lines"]
-    assert [line["total"] for line in lines] == ["54000.00", "5000.00"]
+    assert [line["total"] for line in lines] == ["54000.00", "5000.00", "72000.00", "9000.00"]
     assert lines[0]["partner"] == "Association Sahel Mobilité"
     assert lines[1]["partner"] == "Institut Malien de Recherche"
     assert data["cofinancing"] == [{"source": "Own funds", "amount": "20000.00", "secured": True}]
@@ -228,7 +231,8 @@ def test_the_snapshot_holds_the_whole_proposal(rq, session, applicant, full_draf
     assert snapshot.sha256 == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def test_a_snapshot_cannot_be_changed(rq, session, applicant, draft):
+def test_a_snapshot_cannot_be_changed(rq, session, applicant, complete_draft):
+    draft = complete_draft
     submit_proposal(draft, by=applicant)
     session.commit()
     snapshot = draft.snapshots[0]
@@ -238,7 +242,10 @@ def test_a_snapshot_cannot_be_changed(rq, session, applicant, draft):
     session.rollback()
 
 
-def test_resubmission_makes_version_2_and_leaves_version_1_untouched(client, login, session, applicant, draft, outbox):
+def test_resubmission_makes_version_2_and_leaves_version_1_untouched(
+    client, login, session, applicant, complete_draft, outbox
+):
+    draft = complete_draft
     login(client, applicant)
     assert client.post(f"/proposals/{draft.id}/submit").status_code == 302
     first = session.scalars(select(ProposalSnapshot).where(ProposalSnapshot.proposal_id == draft.id)).one()
@@ -277,10 +284,10 @@ def test_resubmission_makes_version_2_and_leaves_version_1_untouched(client, log
 
 
 @pytest.fixture
-def submitted(rq, session, applicant, draft):
-    submit_proposal(draft, by=applicant)
+def submitted(rq, session, applicant, complete_draft):
+    submit_proposal(complete_draft, by=applicant)
     session.commit()
-    return draft
+    return complete_draft
 
 
 def test_withdrawal_asks_for_confirmation_then_withdraws(client, login, session, applicant, submitted):
