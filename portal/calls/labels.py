@@ -111,3 +111,12 @@ def file_size(size: int) -> str:
     if size < 1024 * 1024:
         return _("%(size)s KB", size=number(Decimal(size) / 1024, 0))
     return _("%(size)s MB", size=number(Decimal(size) / (1024 * 1024), 1))
+
+
+def percent(value: Decimal | int) -> str:
+    """A rate as the reader's language writes it, without needless decimals: 7%, 7.5%, 12.25%."""
+    from portal.core.i18n import number
+
+    value = Decimal(value)
+    places = next(p for p in (0, 1, 2) if value == round(value, p)) if value == round(value, 2) else 2
+    return _("%(value)s%%", value=number(value, places))

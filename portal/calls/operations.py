@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal.calls import queries
-from portal.calls.labels import DOCUMENT_KIND_LABELS, DOCUMENT_LANGUAGES, STATUS_LABELS, label
+from portal.calls.labels import DOCUMENT_KIND_LABELS, DOCUMENT_LANGUAGES, STATUS_LABELS, label, percent
 from portal.calls.models import (
     ATTACHMENT_KIND_VALUES,
     CALL_STATUS_VALUES,
@@ -149,7 +149,7 @@ def _clean_facts(clean: dict) -> dict:
 
 
 def _pct(value: Decimal) -> str:
-    return _("%(value)s%%", value=number(value, places=2 if value != value.to_integral_value() else 0))
+    return percent(value)
 
 
 def _months(value: int) -> str:
