@@ -21,7 +21,7 @@ from portal.calls.forms import (
     StatusForm,
     add_errors,
 )
-from portal.calls.models import Call, CallDocument, CallQuestion, Dialogue, JvapDomain
+from portal.calls.models import Call, CallDocument, CallQuestion, Dialogue, JvapDomain, QuestionStatus
 from portal.calls.operations import CallError, create_call, edit_refusal, publish_call, update_call, utc_to_local
 from portal.core import countries, storage
 from portal.core.access import load, public, role_required
@@ -525,6 +525,9 @@ def answer(call_id: int, question_id: int):
         except CallError as exc:
             db.session.rollback()
             add_errors(form, exc.errors)
+            if question.status == QuestionStatus.DISMISSED:  # its form is not on the page: say why at the top
+                for text in exc.messages:
+                    flash(text, "error")
         else:
             flash(message, "success")
             return redirect(url_for("calls.questions", call_id=call.id))

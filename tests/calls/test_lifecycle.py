@@ -206,7 +206,11 @@ def test_evaluation_cannot_start_while_the_call_is_open(client, login, manager, 
     [
         ("draft", "decided", "A call that is draft cannot become decided; its next status is published."),
         ("published", "archived", "A call that is published cannot become archived; its next status is in evaluation."),
-        ("evaluation", "published", "A call that is in evaluation cannot become published; its next status is decided."),
+        (
+            "evaluation",
+            "published",
+            "A call that is in evaluation cannot become published; its next status is decided.",
+        ),
         ("archived", "draft", "This call is archived: that is its last status; it cannot become draft."),
         ("published", "cancelled", "Choose a status from the list."),
     ],
@@ -232,5 +236,5 @@ def test_operations_refuse_without_a_request(app, session, make_call, manager):
     with app.test_request_context():
         with pytest.raises(CallError, match="its next status is archived"):
             change_status(call, "evaluation", by=manager)
-        with pytest.raises(CallError, match="Only the deadlines of a published call can be extended."):
+        with pytest.raises(CallError, match="Only the deadlines of a published call can be extended"):
             extend_deadlines(call, {"closes_at": CLOSES}, by=manager)
