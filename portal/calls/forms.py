@@ -258,7 +258,13 @@ class CallForm(FlaskForm):
     eu_lead_needs_african_co_applicant = BooleanField(
         _l("A lead applicant based in the European Union needs at least one co-applicant based in Africa")
     )
-    procedure = RadioField(_l("Procedure"), choices=_choices(PROCEDURE_LABELS), default="single", validate_choice=False)
+    procedure = RadioField(
+        _l("Procedure"),
+        choices=_choices(PROCEDURE_LABELS),
+        default="single",
+        validate_choice=False,
+        render_kw={"class": "checkbox-list"},
+    )
     full_application_closes_at = DateTimeLocalField(
         _l("Full-application deadline (local time)"),
         format=DATETIME_LOCAL_FORMATS,
