@@ -227,25 +227,21 @@ class CallForm(FlaskForm):
         description=_l("The essentials of the guidelines for applicants; upload the full guidelines as documents."),
         render_kw={"rows": 8},
     )
-    min_duration_months = WholeNumberField(
-        _l("Minimum duration (months)"), validators=[InputRequired(_l("Enter the minimum duration in months."))]
-    )
-    max_duration_months = WholeNumberField(
-        _l("Maximum duration (months)"), validators=[InputRequired(_l("Enter the maximum duration in months."))]
-    )
+    min_duration_months = WholeNumberField(_l("Minimum duration (months)"), default=6)
+    max_duration_months = WholeNumberField(_l("Maximum duration (months)"), default=36)
     min_cofinancing_pct = PercentField(
         _l("Minimum co-financing rate (%)"),
-        validators=[InputRequired(_l("Enter the minimum co-financing rate (0 if none is required)."))],
+        default=Decimal("10.00"),
         description=_l("Share of the total budget the consortium brings itself. 0 lets the facility fund up to 100%."),
     )
     max_indirect_cost_pct = PercentField(
         _l("Maximum indirect-cost rate (%)"),
-        validators=[InputRequired(_l("Enter the maximum indirect-cost rate."))],
+        default=Decimal("7.00"),
         description=_l("Indirect costs may not exceed this share of the direct costs (7% in EU practice)."),
     )
     min_co_applicants = WholeNumberField(
         _l("Minimum number of co-applicants"),
-        validators=[InputRequired(_l("Enter the minimum number of co-applicants (0 if none is required)."))],
+        default=0,
     )
     max_co_applicants = WholeNumberField(
         _l("Maximum number of co-applicants"),
@@ -279,12 +275,10 @@ class CallForm(FlaskForm):
         invalid_value_message=_l("Enter a date and time, for example 2025-05-01 12:00."),
         description=_l("Leave empty to accept clarification questions until the deadline."),
     )
-    summary_word_limit = WholeNumberField(
-        _l("Word limit of the summary"), validators=[InputRequired(_l("Enter the word limit of the summary."))]
-    )
+    summary_word_limit = WholeNumberField(_l("Word limit of the summary"), default=300)
     max_amount_change_pct = PercentField(
         _l("Maximum change of the requested amount (%)"),
-        validators=[InputRequired(_l("Enter how far the requested amount may move between the stages."))],
+        default=Decimal("20.00"),
         description=_l("Two-stage calls: how far the full application's amount may move from the concept note's."),
     )
     requirements = FieldList(FormField(RequirementForm), min_entries=0)

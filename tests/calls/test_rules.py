@@ -261,3 +261,21 @@ def test_submitted_proposal_count_ignores_drafts(make_call, make_proposal, sessi
     make_proposal(call)
     make_proposal(call, status=ProposalStatus.WITHDRAWN)
     assert queries.submitted_proposal_count(call) == 1
+
+
+def test_a_new_call_starts_from_the_usual_figures(client, login, manager):
+    login(client, manager)
+    page = client.get("/manage/calls/new").get_data(as_text=True)
+    assert re.search(r'id="max_indirect_cost_pct"[^>]*value="7.00"', page)
+    assert re.search(r'id="min_cofinancing_pct"[^>]*value="10.00"', page)
+    assert re.search(r'id="max_duration_months"[^>]*value="36"', page)
+    assert re.search(r'id="summary_word_limit"[^>]*value="300"', page)
+    assert re.search(r'id="procedure-0"[^>]*checked', page) or re.search(r'checked[^>]*id="procedure-0"', page)
+
+
+def test_a_cleared_figure_is_asked_for_again(client, login, manager, call_form, session):
+    login(client, manager)
+    response = client.post("/manage/calls/new", data=call_form(max_indirect_cost_pct="", summary_word_limit=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter the maximum indirect-cost rate." in page and "Enter the word limit of the summary." in page
