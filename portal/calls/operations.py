@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -83,6 +84,7 @@ DEADLINE_FIELDS = ("closes_at", "full_application_closes_at")
 MAX_WORD_LIMIT = 5000
 MAX_DURATION_MONTHS = 120
 MAX_QUESTION_LENGTH = 4000
+CENT = Decimal("0.01")
 THEME_VALUES = frozenset(t.value for t in Theme)
 REQUIREMENT_STAGES = ("any", "concept_note", "full_application")
 _FORM_FIELDS = frozenset(EDITABLE_FIELDS) | frozenset(LIST_FIELDS)
@@ -145,7 +147,7 @@ def _clean_facts(clean: dict) -> dict:
     for name in ("countries", "lead_countries", "applicant_types", "themes"):
         facts[name] = sorted(clean[name])
     facts["requirements"] = [dict(r) for r in clean["requirements"]]
-    return audit._plain(facts)
+    return audit.snapshot(SimpleNamespace(**facts), list(facts))
 
 
 def _pct(value: Decimal) -> str:
@@ -174,7 +176,7 @@ def _percent(data: dict, name: str, default: Decimal, missing: str, errors: list
         return None
     if not isinstance(value, Decimal):
         raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
-    return value
+    return value.quantize(CENT) if value.is_finite() else value
 
 
 def _instant(data: dict, name: str, zone_name: str | None, errors: list, missing: str | None) -> dt.datetime | None:
@@ -266,6 +268,9 @@ def _resolve(data: dict, call: Call | None) -> tuple[dict, list[tuple[str | None
                 ),
             )
         )
+    envelope, low, high = (
+        v.quantize(CENT) if isinstance(v, Decimal) and v.is_finite() else v for v in (envelope, low, high)
+    )
     clean.update(budget_envelope=envelope, min_grant=low, max_grant=high)
 
     # -- durations --
@@ -816,14 +821,24 @@ def extend_deadlines(
                 ),
             )
         )
+    if call.questions_close_at is not None and call.questions_close_at > closes:
+        errors.append(
+            (
+                "closes_at",
+                _(
+                    "Questions are accepted until %(questions)s, after this deadline (%(closes)s): move the cut-off "
+                    "for questions first.",
+                    questions=instant(call.questions_close_at, call.timezone),
+                    closes=instant(closes, call.timezone),
+                ),
+            )
+        )
     if all(new[n] == getattr(call, n) for n in DEADLINE_FIELDS):
         errors.append(("closes_at", _("Choose a new deadline: the dates given are the current ones.")))
     if errors:
         raise CallError(errors)
     old = {n: getattr(call, n) for n in DEADLINE_FIELDS}
     call.closes_at, call.full_application_closes_at = closes, full
-    if call.questions_close_at is not None and call.questions_close_at > closes:
-        call.questions_close_at = closes
     flag_modified(call, "closes_at")
     db.session.flush()
     changes = _record_deadline_moves(call, old, reason=reason, by=by, now=now)
