@@ -2,10 +2,10 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# WeasyPrint's text stack and fonts for the PDF letters.
+# WeasyPrint's text stack and fonts for the PDF letters; libmagic to recognise uploaded files by their content.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-      fonts-dejavu-core fonts-liberation2 shared-mime-info \
+      fonts-dejavu-core fonts-liberation2 shared-mime-info libmagic1 \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 portal

@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the portal needs: WeasyPrint's text stack and fonts (run), Chromium and poppler for tests.
-RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info
+# Debian packages the portal needs: WeasyPrint's text stack and fonts, libmagic to recognise uploaded files (run),
+# Chromium and poppler for tests.
+RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info \
+            libmagic1
 TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
 
 .PHONY: run test lint format venv system-deps test-system-deps translations extract-messages migrate seed \

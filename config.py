@@ -33,7 +33,16 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Redis is optional in development: without REDIS_URL, Celery runs tasks eagerly in-process.
     REDIS_URL = _env("REDIS_URL", "")
+    # Stored files: `local` (a folder, STORAGE_DIR) or `s3` (S3-compatible object storage shared by every web server
+    # and worker; see portal/core/storage.py).
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local").lower()
     STORAGE_DIR = _env("STORAGE_DIR", str(BASE_DIR / "instance" / "storage"))
+    S3_BUCKET = _env("S3_BUCKET", "")
+    S3_PREFIX = _env("S3_PREFIX", "")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "")  # empty: AWS itself
+    S3_REGION = _env("S3_REGION", "")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID", "")  # empty: boto3's own chain (AWS_* variables, instance role)
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY", "")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     MAIL_BACKEND = _env("MAIL_BACKEND", "console")  # console | smtp | memory
@@ -46,7 +55,10 @@ class Config:
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)  # seconds
     INVITATION_MAX_AGE_DAYS = _int("INVITATION_MAX_AGE_DAYS", 14)
-    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    # The largest file a person may upload (checked by portal/core/uploads.py, with a message naming the file), and
+    # the largest request body: room for three such files and the rest of the form (larger: the 413 page).
+    UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 3 * UPLOAD_MAX_BYTES + 1024 * 1024)
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -68,6 +80,10 @@ class Config:
     CELERY: dict = {}
 
     def __init__(self) -> None:
+        if self.STORAGE_BACKEND not in {"local", "s3"}:
+            raise RuntimeError(f"Refusing to start: STORAGE_BACKEND must be local or s3, not {self.STORAGE_BACKEND!r}.")
+        if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
+            raise RuntimeError("Refusing to start: STORAGE_BACKEND=s3 needs S3_BUCKET.")
         redis = self.REDIS_URL
         self.CELERY = {
             "broker_url": redis or "memory://",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
@@ -147,7 +148,22 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(e):
-        return page(413, _l("File too large"), _l("What you sent is larger than the portal accepts."))
+        from portal.core.uploads import format_size
+
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            message = gettext(
+                "The portal accepts up to %(request)s in one sending, and each file may be up to %(file)s. "
+                "Nothing was saved: go back and send smaller files, or fewer at a time.",
+                request=format_size(limit),
+                file=format_size(app.config["UPLOAD_MAX_BYTES"]),
+            )
+        else:  # Werkzeug's other limits: one text field over MAX_FORM_MEMORY_SIZE, or too many parts
+            message = gettext(
+                "Part of what you sent is larger than the portal accepts. Nothing was saved: go back, shorten the "
+                "longest text or send fewer files at a time."
+            )
+        return page(413, _l("What you sent is too large"), message)
 
     @app.errorhandler(StaleDataError)
     def stale(e):

@@ -1,14 +1,20 @@
 """The real services for tests marked `services`: Redis as broker and a Celery worker process.
 
 Under CI they must be there (a missing one fails the test); elsewhere the tests run when TEST_REDIS_URL is set
-and are skipped otherwise."""
+and are skipped otherwise.
+
+And an S3-compatible object storage server for the `s3` storage backend: moto's standalone server, a real HTTP server
+process installed with the dev dependencies, so its tests always run (never skipped)."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -104,3 +110,66 @@ def real_broker(app, celery_worker, monkeypatch):
     """Within the test, send tasks to Redis for the worker instead of running them in-process."""
     monkeypatch.setitem(app.extensions["celery"].conf, "task_always_eager", False)
     return celery_worker
+
+
+S3_TEST_BUCKET = "portal-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3-compatible server on a free loopback port for the whole session, with the bucket S3_TEST_BUCKET.
+    Yields its URL."""
+    import boto3
+
+    log_path = tmp_path_factory.mktemp("s3") / "moto.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the S3 server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.terminate()
+                pytest.fail(f"the S3 server did not answer within 60 s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+    boto3.session.Session().client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).create_bucket(Bucket=S3_TEST_BUCKET)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def s3_settings(s3_server) -> dict[str, str]:
+    """Configuration for the `s3` storage backend on the test server; each test gets its own S3_PREFIX."""
+    return {
+        "STORAGE_BACKEND": "s3",
+        "S3_BUCKET": S3_TEST_BUCKET,
+        "S3_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+        "S3_ENDPOINT_URL": s3_server,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "test",
+        "S3_SECRET_ACCESS_KEY": "test",
+    }

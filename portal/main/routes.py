@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
-from portal.core import audit
+from portal.core import audit, storage
 from portal.core.access import public
 from portal.core.urls import is_local_path
 from portal.extensions import db
@@ -53,8 +53,8 @@ def set_language(code: str):
 @bp.route("/healthz")
 @public
 def healthz():
-    """Database and broker reachability, for load balancers and `docker compose` health checks."""
-    body = {"status": "ok", "database": "ok", "broker": "ok"}
+    """Database, broker and file storage reachability, for load balancers and `docker compose` health checks."""
+    body = {"status": "ok", "database": "ok", "broker": "ok", "storage": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:
@@ -71,7 +71,12 @@ def healthz():
         except Exception as exc:
             log.warning("health check: broker unreachable: %s", exc)
             body["broker"] = "unreachable"
-    failing = [part for part in ("database", "broker") if body[part] == "unreachable"]
+    try:
+        storage.ping()
+    except storage.StorageError as exc:
+        log.warning("health check: storage unreachable: %s", exc)
+        body["storage"] = "unreachable"
+    failing = [part for part in ("database", "broker", "storage") if body[part] == "unreachable"]
     if failing:
         body["status"] = "failing"
         body["failing"] = failing
