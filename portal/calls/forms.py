@@ -9,6 +9,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -39,6 +40,7 @@ from portal.calls.labels import (
     STAGE_LABELS,
     THEME_LABELS,
 )
+from portal.core import uploads
 from portal.organisations.forms import TYPE_LABELS
 
 DEFAULT_TIMEZONE = "Europe/Brussels"
@@ -395,7 +397,16 @@ class DocumentForm(FlaskForm):
     )
     kind = SelectField(_l("Kind"), choices=_choices(DOCUMENT_KIND_LABELS), default="annex", validate_choice=False)
     language = SelectField(_l("Language"), choices=_choices(DOCUMENT_LANGUAGES), default="en", validate_choice=False)
-    file = FileField(_l("File"), description=_l("PDF, DOCX, XLSX or ODT, at most 10 MB."))
+    file = FileField(_l("File"))
+
+    def __init__(self, *args, kinds=frozenset(), max_bytes: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file.description = _(
+            "Accepted: %(kinds)s; at most %(size)s. Files are checked by their content, not their name.",
+            kinds=uploads.accepted_list(kinds),
+            size=uploads.format_size(max_bytes),
+        )
+        self.file.render_kw = {"accept": uploads.accept_attribute(kinds)}
 
 
 class QuestionForm(FlaskForm):

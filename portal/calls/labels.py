@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from portal.calls.models import AttachmentKind, CallStatus, Procedure, Theme
 from portal.core import countries
+from portal.core.uploads import format_size as file_size  # noqa: F401 - for the templates (labels.file_size)
 from portal.organisations.forms import TYPE_LABELS
 
 # The organisation types' labels, for the calls' templates (which get this module as `labels`).
@@ -100,17 +100,6 @@ def country_groups(locale: str) -> list[dict]:
 
 def label(table: dict, value: str | None) -> str:
     return str(table.get(value or "", value or ""))
-
-
-def file_size(size: int) -> str:
-    """A file's size for people: 820 bytes, 14 KB, 2.4 MB (in the reader's language)."""
-    from portal.core.i18n import number
-
-    if size < 1024:
-        return ngettext("%(num)d byte", "%(num)d bytes", size)
-    if size < 1024 * 1024:
-        return _("%(size)s KB", size=number(Decimal(size) / 1024, 0))
-    return _("%(size)s MB", size=number(Decimal(size) / (1024 * 1024), 1))
 
 
 def percent(value: Decimal | int) -> str:

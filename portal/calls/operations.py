@@ -11,6 +11,7 @@ import logging
 import zoneinfo
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -40,7 +41,7 @@ from portal.calls.models import (
     QuestionStatus,
     Theme,
 )
-from portal.core import audit, countries, mail
+from portal.core import audit, countries, mail, storage, uploads
 from portal.core.db import utcnow
 from portal.core.errors import RuleError
 from portal.core.i18n import instant, money, number
@@ -85,6 +86,8 @@ MAX_WORD_LIMIT = 5000
 MAX_DURATION_MONTHS = 120
 MAX_QUESTION_LENGTH = 4000
 CENT = Decimal("0.01")
+# What guidelines and annexes may be: texts (PDF, Word, OpenDocument) and spreadsheets (budget templates).
+DOCUMENT_FILE_KINDS = uploads.DOCUMENT_KINDS | uploads.SPREADSHEET_KINDS
 THEME_VALUES = frozenset(t.value for t in Theme)
 REQUIREMENT_STAGES = ("any", "concept_note", "full_application")
 _FORM_FIELDS = frozenset(EDITABLE_FIELDS) | frozenset(LIST_FIELDS)
@@ -930,11 +933,10 @@ def document_removal_refusal(call: Call) -> str | None:
     return None
 
 
-def add_document(call: Call, *, title: str, kind: str, language: str, filename: str, data: bytes, by) -> CallDocument:
-    """Check and store a guidelines or annex file for the call."""
-    from portal.core import uploads  # TEMP until issue3-storage is merged
-
-    DOCUMENT_FILE_KINDS = uploads.DOCUMENT_KINDS | uploads.SPREADSHEET_KINDS
+def add_document(
+    call: Call, *, title: str, kind: str, language: str, filename: str, data: bytes | BinaryIO | None, by
+) -> CallDocument:
+    """Check a guidelines or annex file by its content (portal.core.uploads) and store it under a random key."""
     errors: list[tuple[str | None, str]] = []
     if call.status not in (CallStatus.DRAFT, CallStatus.PUBLISHED):
         raise CallError(_("This call is in evaluation or later; its documents can no longer change."))
@@ -948,7 +950,7 @@ def add_document(call: Call, *, title: str, kind: str, language: str, filename: 
     if language not in DOCUMENT_LANGUAGES:
         errors.append(("language", _("Choose the language from the list.")))
     info = None
-    if not data:
+    if data is None or (isinstance(data, bytes) and not data and not filename):
         errors.append(("file", _("Choose a file to upload.")))
     else:
         try:
@@ -958,37 +960,41 @@ def add_document(call: Call, *, title: str, kind: str, language: str, filename: 
     if errors:
         raise CallError(errors)
     key = uploads.store_upload(info, prefix="calls")
-    position = max((d.position for d in call.documents), default=-1) + 1
-    document = CallDocument(
-        call=call,
-        kind=kind,
-        title=title,
-        language=language,
-        position=position,
-        filename=info.filename,
-        content_type=info.content_type,
-        size=info.size,
-        sha256=info.sha256,
-        storage_key=key,
-        uploaded_by_id=getattr(by, "id", None),
-    )
-    db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "call.document_added",
-        call,
-        actor=by,
-        after={
-            "document_id": document.id,
-            "title": title,
-            "kind": kind,
-            "language": language,
-            "filename": info.filename,
-            "sha256": info.sha256,
-            "size": info.size,
-        },
-    )
-    db.session.flush()
+    try:
+        position = max((d.position for d in call.documents), default=-1) + 1
+        document = CallDocument(
+            call=call,
+            kind=kind,
+            title=title,
+            language=language,
+            position=position,
+            filename=info.filename,
+            content_type=info.content_type,
+            size=info.size,
+            sha256=info.sha256,
+            storage_key=key,
+            uploaded_by_id=getattr(by, "id", None),
+        )
+        db.session.add(document)
+        db.session.flush()
+        audit.record(
+            "call.document_added",
+            call,
+            actor=by,
+            after={
+                "document_id": document.id,
+                "title": title,
+                "kind": kind,
+                "language": language,
+                "filename": info.filename,
+                "sha256": info.sha256,
+                "size": info.size,
+            },
+        )
+        db.session.flush()
+    except Exception:
+        storage.delete(key)  # nothing points at the file: do not leave it behind
+        raise
     return document
 
 

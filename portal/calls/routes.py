@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -194,6 +194,8 @@ def download_document(call_id: int, document_id: int):
     if document.call_id != call_id:
         abort(404)
     try:
+        # Guidelines and annexes are capped (UPLOAD_MAX_BYTES), so reading one whole is fine; send_file writes
+        # the Content-Disposition of names in any script (RFC 6266).
         data = storage.get(document.storage_key)
     except storage.StorageError:
         log.exception("call document %s is missing from storage", document.id)
@@ -418,7 +420,7 @@ def _documents_page(call: Call, form: DocumentForm, status: int = 200):
 @role_required("manager")
 def documents(call_id: int):
     call = load(Call, call_id, need="manage")
-    form = DocumentForm()
+    form = DocumentForm(kinds=operations.DOCUMENT_FILE_KINDS, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     if form.validate_on_submit():
         upload = request.files.get(form.file.name)
         try:
@@ -428,7 +430,8 @@ def documents(call_id: int):
                 kind=form.kind.data,
                 language=form.language.data,
                 filename=upload.filename if upload else "",
-                data=upload.read() if upload else b"",
+                # The stream, not its bytes: check_upload reads no more than the size limit.
+                data=upload.stream if upload and upload.filename else None,
                 by=current_user,
             )
             db.session.commit()
