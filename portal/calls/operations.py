@@ -628,8 +628,19 @@ def edit_refusal(call: Call) -> str | None:
     return _("This call is in evaluation or later; its terms can no longer change.")
 
 
+def full_application_window(call: Call) -> bool:
+    """A two-stage call whose concept notes are in evaluation while invited applicants still write their full
+    applications: its full-application deadline may still be extended."""
+    return call.status == CallStatus.EVALUATION and call.is_two_stage and call.full_application_closes_at is not None
+
+
 def frozen_reason(call: Call) -> str | None:
-    """Why the rules of a published call can no longer change (only its deadlines can move later), or None."""
+    """Why the rules of a call can no longer change although a deadline may still be extended, or None."""
+    if full_application_window(call):
+        return _(
+            "The concept notes of this call are in evaluation: its rules can no longer change, except to extend "
+            "the full-application deadline."
+        )
     if call.status != CallStatus.PUBLISHED:
         return None
     submitted = queries.submitted_proposal_count(call)
@@ -780,7 +791,8 @@ def extend_deadlines(
     zone, or aware `closes_at` / `full_application_closes_at`), with a reason shown on the call's page. Once
     a proposal was submitted, deadlines may only move later."""
     now = now or utcnow()
-    if call.status != CallStatus.PUBLISHED:
+    in_evaluation = full_application_window(call)
+    if call.status != CallStatus.PUBLISHED and not in_evaluation:
         raise CallError(_("Only the deadlines of a published call can be extended."))
     if expected_version is not None and expected_version != call.version_id:
         raise CallError(_("Someone else saved this call since you opened it. Reload the page to see their changes."))
@@ -789,6 +801,11 @@ def extend_deadlines(
         "closes_at": _instant(data, "closes_at", call.timezone, errors, _("Enter the deadline date and time.")),
         "full_application_closes_at": _instant(data, "full_application_closes_at", call.timezone, errors, None),
     }
+    # The form shows deadlines to the minute: a deadline given back unchanged to the minute is the current one.
+    for name in DEADLINE_FIELDS:
+        old = getattr(call, name)
+        if new[name] is not None and old is not None and new[name] == old.replace(second=0, microsecond=0):
+            new[name] = old
     if not call.is_two_stage:
         new["full_application_closes_at"] = call.full_application_closes_at
     elif new["full_application_closes_at"] is None and not _has_error(errors, "full_application_closes_at"):
@@ -800,6 +817,16 @@ def extend_deadlines(
         errors.append(("reason", _("The reason has at most 2,000 characters.")))
     if errors:
         raise CallError(errors)
+    if in_evaluation and new["closes_at"] != call.closes_at:
+        errors.append(
+            (
+                "closes_at",
+                _(
+                    "The concept notes are in evaluation: their deadline can no longer move. Only the "
+                    "full-application deadline can still be extended."
+                ),
+            )
+        )
     errors.extend(_check_deadline_moves(call, new, frozen=bool(frozen_reason(call)), now=now))
     closes, full = new["closes_at"], new["full_application_closes_at"]
     if call.is_two_stage and full is not None and full <= closes:

@@ -271,6 +271,7 @@ def _frozen_page(call: Call, deadline_form: DeadlineForm, status: int = 200):
             "calls/frozen.html",
             call=queries.call_with_details(call.id),
             frozen=operations.frozen_reason(call),
+            in_evaluation=operations.full_application_window(call),
             form=deadline_form,
             reader_tz=select_timezone(),
             labels=labels,
@@ -294,11 +295,11 @@ def _deadline_form(call: Call, **kwargs) -> DeadlineForm:
 @role_required("manager")
 def edit(call_id: int):
     call = load(Call, call_id, need="manage")
+    frozen = operations.frozen_reason(call)
     refusal = edit_refusal(call)
-    if refusal:
+    if refusal and not frozen:
         flash(refusal, "error")
         return redirect(url_for("calls.manage_view", call_id=call.id))
-    frozen = operations.frozen_reason(call)
     if frozen and request.method == "GET":
         return _frozen_page(call, _deadline_form(call))
     form = _form(data=_initial(call))
@@ -350,7 +351,7 @@ def extend_deadline(call_id: int):
                 "success",
             )
             return redirect(url_for("calls.manage_view", call_id=call.id))
-    if call.status != "published":
+    if not operations.frozen_reason(call) and call.status != "published":
         flash(_("Only the deadlines of a published call can be extended."), "error")
         return redirect(url_for("calls.manage_view", call_id=call.id))
     return _frozen_page(call, form, 422)

@@ -238,3 +238,72 @@ def test_operations_refuse_without_a_request(app, session, make_call, manager):
             change_status(call, "evaluation", by=manager)
         with pytest.raises(CallError, match="Only the deadlines of a published call can be extended"):
             extend_deadlines(call, {"closes_at": CLOSES}, by=manager)
+
+
+# -- two-stage calls ----------------------------------------------------------------------------------------------
+
+FULL = dt.datetime(2031, 5, 15, 10, 0, tzinfo=UTC)  # 12:00 in Brussels (summer time)
+
+
+def _extend_full(client, call, full, closes=None):
+    closes = closes or call.closes_at.astimezone(call.zone).strftime("%Y-%m-%dT%H:%M")
+    return client.post(
+        f"/manage/calls/{call.id}/deadlines",
+        data={"closes_at": closes, "full_application_closes_at": full, "version": str(call.version_id)},
+    )
+
+
+def test_the_full_application_deadline_of_a_frozen_two_stage_call_is_extended(
+    client, login, manager, make_call, make_proposal, session, outbox
+):
+    call = make_call(reference="CFP-TWO", procedure="two_stage", closes_at=CLOSES, full_application_closes_at=FULL)
+    make_proposal(call, status=ProposalStatus.SUBMITTED)
+    drafting = make_proposal(call)
+    login(client, manager)
+    assert _extend_full(client, call, "2031-05-29T12:00").status_code == 302
+    session.expire_all()
+    assert call.full_application_closes_at == dt.datetime(2031, 5, 29, 10, 0, tzinfo=UTC) and call.closes_at == CLOSES
+    change = session.query(DeadlineChange).filter_by(call_id=call.id).one()
+    assert change.field == "full_application_closes_at"
+    assert [m.to for m in outbox] == [drafting.created_by.email]
+    assert "Full-application deadline" in outbox[0].text
+    assert "Full-application deadline extended on" in client.get(f"/calls/{call.id}").get_data(as_text=True)
+
+
+def test_during_the_concept_note_evaluation_only_the_full_application_deadline_moves(
+    client, login, manager, make_call, session
+):
+    now = utcnow()
+    call = make_call(
+        reference="CFP-TWO-EVAL",
+        status=CallStatus.EVALUATION,
+        procedure="two_stage",
+        opens_at=now - dt.timedelta(days=60),
+        closes_at=now - dt.timedelta(days=10),
+        full_application_closes_at=FULL,
+    )
+    login(client, manager)
+    page = client.get(f"/manage/calls/{call.id}").get_data(as_text=True)
+    assert "except to extend the full-application deadline." in page and "Extend a deadline" in page
+    page = client.get(f"/manage/calls/{call.id}/edit").get_data(as_text=True)
+    assert "Concept-note deadline (passed)" in page and 'name="full_application_closes_at"' in page
+    response = _extend_full(client, call, "2031-05-15T12:00", closes="2031-01-01T12:00")
+    assert response.status_code == 422
+    assert "The concept notes are in evaluation: their deadline can no longer move." in response.get_data(as_text=True)
+    assert _extend_full(client, call, "2031-06-15T12:00").status_code == 302
+    session.expire_all()
+    assert call.full_application_closes_at == dt.datetime(2031, 6, 15, 10, 0, tzinfo=UTC)
+    assert call.status == CallStatus.EVALUATION
+
+
+def test_a_single_stage_call_in_evaluation_cannot_be_edited(client, login, manager, make_call, session):
+    call = make_call(status=CallStatus.EVALUATION, closes_at=CLOSES)
+    login(client, manager)
+    page = client.get(f"/manage/calls/{call.id}/edit", follow_redirects=True).get_data(as_text=True)
+    assert "This call is in evaluation or later; its terms can no longer change." in page
+    response = client.post(
+        f"/manage/calls/{call.id}/deadlines", data={"closes_at": "2031-02-01T12:00"}, follow_redirects=True
+    )
+    assert "Only the deadlines of a published call can be extended." in response.get_data(as_text=True)
+    session.expire_all()
+    assert call.closes_at == CLOSES
