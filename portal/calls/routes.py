@@ -182,8 +182,8 @@ def ask(call_id: int):
                 "success",
             )
             return redirect(url_for("calls.public_view", call_id=call_id, _anchor="questions"))
-    elif not form.errors:
-        form.form_errors.append(_("Write your question."))
+    elif refusal := operations.question_refusal(call):  # an empty question after the cut-off: the cut-off first
+        flash(refusal, "error")
     return _public_page(call_id, question_form=form, status=422)
 
 

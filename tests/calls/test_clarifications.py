@@ -204,3 +204,12 @@ def test_a_question_of_another_call_is_not_found(client, login, manager, call, m
     login(client, manager)
     response = client.post(f"/manage/calls/{other.id}/questions/{question.id}", data={"action": "dismiss"})
     assert response.status_code == 404
+
+
+def test_an_empty_question_after_the_cutoff_hears_about_the_cutoff(client, login, make_call, asker):
+    now = utcnow()
+    call = make_call(opens_at=now - dt.timedelta(days=30), closes_at=now - dt.timedelta(seconds=1))
+    login(client, asker)
+    response = _ask(client, call, "")
+    assert response.status_code == 422
+    assert "Questions on this call closed on " in response.get_data(as_text=True)
