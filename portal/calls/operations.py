@@ -1,4 +1,6 @@
-"""Business rules of calls for proposals: creating, editing and publishing a call.
+"""Business rules of calls for proposals: creating and editing a call (every rule of DOMAIN.md), its statuses
+(draft -> published -> evaluation -> decided -> archived), and its rules frozen once a proposal was submitted, except
+for deadline extensions. Documents are in calls/documents.py, clarifications in calls/clarifications.py.
 
 Operations check their preconditions, change the objects, write the audit entry and flush; they never commit
 and never read the request. A broken rule raises CallError carrying every message a person must read, each
@@ -11,7 +13,6 @@ import logging
 import zoneinfo
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal.calls import queries
-from portal.calls.labels import DOCUMENT_KIND_LABELS, DOCUMENT_LANGUAGES, STATUS_LABELS, label, percent
+from portal.calls.labels import STATUS_LABELS, label, percent
 from portal.calls.models import (
     ATTACHMENT_KIND_VALUES,
     CALL_STATUS_VALUES,
@@ -29,19 +30,16 @@ from portal.calls.models import (
     Call,
     CallApplicantType,
     CallCountry,
-    CallDocument,
     CallLeadCountry,
-    CallQuestion,
     CallStatus,
     CallTheme,
     DeadlineChange,
     Dialogue,
     JvapDomain,
     Procedure,
-    QuestionStatus,
     Theme,
 )
-from portal.core import audit, countries, mail, storage, uploads
+from portal.core import audit, countries, mail
 from portal.core.db import utcnow
 from portal.core.errors import RuleError
 from portal.core.i18n import instant, money, number
@@ -84,10 +82,7 @@ FACT_FIELDS = [*EDITABLE_FIELDS, "status"]
 DEADLINE_FIELDS = ("closes_at", "full_application_closes_at")
 MAX_WORD_LIMIT = 5000
 MAX_DURATION_MONTHS = 120
-MAX_QUESTION_LENGTH = 4000
 CENT = Decimal("0.01")
-# What guidelines and annexes may be: texts (PDF, Word, OpenDocument) and spreadsheets (budget templates).
-DOCUMENT_FILE_KINDS = uploads.DOCUMENT_KINDS | uploads.SPREADSHEET_KINDS
 THEME_VALUES = frozenset(t.value for t in Theme)
 REQUIREMENT_STAGES = ("any", "concept_note", "full_application")
 _FORM_FIELDS = frozenset(EDITABLE_FIELDS) | frozenset(LIST_FIELDS)
@@ -944,220 +939,3 @@ def change_status(call: Call, to: str, *, by, now: dt.datetime | None = None) ->
     audit.record(f"call.{to}", call, actor=by, before={"status": current}, after={"status": to})
     db.session.flush()
     return call
-
-
-# -- documents ----------------------------------------------------------------------------------------------------
-
-
-def document_removal_refusal(call: Call) -> str | None:
-    if call.status not in (CallStatus.DRAFT, CallStatus.PUBLISHED):
-        return _("This call is in evaluation or later; its documents can no longer change.")
-    if frozen_reason(call):
-        return _(
-            "Proposals have already been submitted under this call: its documents can no longer be removed. "
-            "Add a corrigendum instead."
-        )
-    return None
-
-
-def add_document(
-    call: Call, *, title: str, kind: str, language: str, filename: str, data: bytes | BinaryIO | None, by
-) -> CallDocument:
-    """Check a guidelines or annex file by its content (portal.core.uploads) and store it under a random key."""
-    errors: list[tuple[str | None, str]] = []
-    if call.status not in (CallStatus.DRAFT, CallStatus.PUBLISHED):
-        raise CallError(_("This call is in evaluation or later; its documents can no longer change."))
-    title = (title or "").strip()
-    if not title:
-        errors.append(("title", _("Enter the title of the document.")))
-    elif len(title) > 300:
-        errors.append(("title", _("The title has at most 300 characters.")))
-    if kind not in DOCUMENT_KIND_LABELS:
-        errors.append(("kind", _("Choose the kind of document from the list.")))
-    if language not in DOCUMENT_LANGUAGES:
-        errors.append(("language", _("Choose the language from the list.")))
-    info = None
-    if data is None or (isinstance(data, bytes) and not data and not filename):
-        errors.append(("file", _("Choose a file to upload.")))
-    else:
-        try:
-            info = uploads.check_upload(filename or "", data, allowed=DOCUMENT_FILE_KINDS, field="file")
-        except uploads.UploadError as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise CallError(errors)
-    key = uploads.store_upload(info, prefix="calls")
-    try:
-        position = max((d.position for d in call.documents), default=-1) + 1
-        document = CallDocument(
-            call=call,
-            kind=kind,
-            title=title,
-            language=language,
-            position=position,
-            filename=info.filename,
-            content_type=info.content_type,
-            size=info.size,
-            sha256=info.sha256,
-            storage_key=key,
-            uploaded_by_id=getattr(by, "id", None),
-        )
-        db.session.add(document)
-        db.session.flush()
-        audit.record(
-            "call.document_added",
-            call,
-            actor=by,
-            after={
-                "document_id": document.id,
-                "title": title,
-                "kind": kind,
-                "language": language,
-                "filename": info.filename,
-                "sha256": info.sha256,
-                "size": info.size,
-            },
-        )
-        db.session.flush()
-    except Exception:
-        storage.delete(key)  # nothing points at the file: do not leave it behind
-        raise
-    return document
-
-
-def remove_document(document: CallDocument, *, by) -> None:
-    call = document.call
-    refusal = document_removal_refusal(call)
-    if refusal:
-        raise CallError(refusal)
-    audit.record(
-        "call.document_removed",
-        call,
-        actor=by,
-        before={
-            "document_id": document.id,
-            "title": document.title,
-            "filename": document.filename,
-            "sha256": document.sha256,
-        },
-    )
-    # The stored file is kept: the audit entry's fingerprint can still be matched against it.
-    call.documents.remove(document)
-    db.session.flush()
-
-
-# -- clarifications -----------------------------------------------------------------------------------------------
-
-
-def questions_cutoff(call: Call) -> dt.datetime:
-    """Until when applicants may ask questions: the call's cut-off, or its deadline."""
-    return call.questions_close_at or call.closes_at
-
-
-def question_refusal(call: Call, now: dt.datetime | None = None) -> str | None:
-    """Why questions cannot be asked now, or None."""
-    now = now or utcnow()
-    if call.status != CallStatus.PUBLISHED:
-        return _("This call does not take questions.")
-    cutoff = questions_cutoff(call)
-    if now >= cutoff:
-        return _(
-            "Questions on this call closed on %(cutoff)s.",
-            cutoff=instant(cutoff, call.timezone),
-        )
-    return None
-
-
-def ask_question(call: Call, text: str, *, by, now: dt.datetime | None = None) -> CallQuestion:
-    now = now or utcnow()
-    if not getattr(by, "is_applicant", False):
-        raise CallError(_("Only applicant accounts can ask questions."))
-    refusal = question_refusal(call, now)
-    if refusal:
-        raise CallError(refusal, field="question")
-    text = (text or "").strip()
-    if not text:
-        raise CallError(_("Write your question."), field="question")
-    if len(text) > MAX_QUESTION_LENGTH:
-        raise CallError(
-            _("A question has at most %(max)s characters.", max=number(MAX_QUESTION_LENGTH, 0)), field="question"
-        )
-    question = CallQuestion(call=call, asked_by_id=by.id, question=text, asked_at=now, published_question=text)
-    db.session.add(question)
-    db.session.flush()
-    audit.record("call.question_asked", question, actor=by, after={"call_id": call.id, "question": text})
-    db.session.flush()
-    return question
-
-
-def publish_answer(
-    question: CallQuestion,
-    *,
-    published_question: str,
-    answer: str,
-    by,
-    expected_version: int | None = None,
-    now: dt.datetime | None = None,
-) -> CallQuestion:
-    """Publish (or correct) a question, as rewritten by the manager, and its answer on the call's page."""
-    now = now or utcnow()
-    if question.status == QuestionStatus.DISMISSED:
-        raise CallError(_("This question was dismissed; it cannot be published."))
-    if expected_version is not None and expected_version != question.version_id:
-        raise CallError(
-            _("Someone else changed this question since you opened the page. Reload it to see their changes.")
-        )
-    published_question, answer = (published_question or "").strip(), (answer or "").strip()
-    errors = []
-    if not published_question:
-        errors.append(("published_question", _("Write the question as it will be published.")))
-    if not answer:
-        errors.append(("answer", _("Write the answer.")))
-    if errors:
-        raise CallError(errors)
-    first = question.status == QuestionStatus.PENDING
-    before = audit.snapshot(question, ["status", "published_question", "answer"])
-    question.published_question, question.answer = published_question, answer
-    question.status = QuestionStatus.PUBLISHED
-    question.answered_by_id = getattr(by, "id", None)
-    if first:
-        question.published_at = now
-    db.session.flush()
-    audit.record(
-        "call.question_published" if first else "call.answer_updated",
-        question,
-        actor=by,
-        before=before,
-        after=audit.snapshot(question, ["status", "published_question", "answer"]),
-    )
-    asker = question.asked_by
-    if first and asker is not None and asker.is_active:
-        mail.send(
-            asker.email,
-            "calls_question_answered",
-            asker.locale or "en",
-            user=asker,
-            call=question.call,
-            question=question,
-            url=external_url("calls.public_view", call_id=question.call_id, _anchor=f"question-{question.id}"),
-        )
-    db.session.flush()
-    return question
-
-
-def dismiss_question(question: CallQuestion, *, by, expected_version: int | None = None) -> CallQuestion:
-    """Set a pending question aside (a duplicate, or out of scope): it is never published."""
-    if question.status != QuestionStatus.PENDING:
-        raise CallError(_("Only a question waiting for an answer can be dismissed."))
-    if expected_version is not None and expected_version != question.version_id:
-        raise CallError(
-            _("Someone else changed this question since you opened the page. Reload it to see their changes.")
-        )
-    question.status = QuestionStatus.DISMISSED
-    question.answered_by_id = getattr(by, "id", None)
-    db.session.flush()
-    audit.record(
-        "call.question_dismissed", question, actor=by, before={"status": "pending"}, after={"status": "dismissed"}
-    )
-    db.session.flush()
-    return question

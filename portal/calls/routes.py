@@ -1,5 +1,6 @@
-"""Calls for proposals: the public list and page of each call, and the managers' pages to create, edit and
-publish calls."""
+"""Calls for proposals: the public list (with filters) and page of each call, its documents and clarification
+questions; the managers' pages to create, edit, publish and move calls along their statuses, extend deadlines,
+upload documents and answer questions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.calls import labels, operations, queries
+from portal.calls import clarifications, labels, operations, queries
+from portal.calls import documents as call_documents
 from portal.calls.forms import (
     AnswerForm,
     CallForm,
@@ -145,8 +147,8 @@ def _public_page(call_id: int, question_form: QuestionForm | None = None, status
             phase=call.phase(now),
             questions=queries.published_questions(call),
             my_questions=queries.my_questions(call, current_user),
-            question_refusal=operations.question_refusal(call, now),
-            questions_cutoff=operations.questions_cutoff(call),
+            question_refusal=clarifications.question_refusal(call, now),
+            questions_cutoff=clarifications.questions_cutoff(call),
             question_form=question_form or QuestionForm(),
             labels=labels,
         ),
@@ -168,12 +170,12 @@ def ask(call_id: int):
     form = QuestionForm()
     if form.validate_on_submit():
         try:
-            operations.ask_question(call, form.question.data, by=current_user)
+            clarifications.ask_question(call, form.question.data, by=current_user)
             db.session.commit()
         except CallError as exc:
             db.session.rollback()
             add_errors(form, exc.errors)
-            if operations.question_refusal(call):  # the form is gone from the page: say why at the top
+            if clarifications.question_refusal(call):  # the form is gone from the page: say why at the top
                 for message in exc.messages:
                     flash(message, "error")
         else:
@@ -182,7 +184,7 @@ def ask(call_id: int):
                 "success",
             )
             return redirect(url_for("calls.public_view", call_id=call_id, _anchor="questions"))
-    elif refusal := operations.question_refusal(call):  # an empty question after the cut-off: the cut-off first
+    elif refusal := clarifications.question_refusal(call):  # an empty question after the cut-off: the cut-off first
         flash(refusal, "error")
     return _public_page(call_id, question_form=form, status=422)
 
@@ -410,7 +412,7 @@ def _documents_page(call: Call, form: DocumentForm, status: int = 200):
             "calls/documents.html",
             call=queries.call_with_details(call.id),
             form=form,
-            removal_refusal=operations.document_removal_refusal(call),
+            removal_refusal=call_documents.document_removal_refusal(call),
             labels=labels,
         ),
         status,
@@ -421,11 +423,11 @@ def _documents_page(call: Call, form: DocumentForm, status: int = 200):
 @role_required("manager")
 def documents(call_id: int):
     call = load(Call, call_id, need="manage")
-    form = DocumentForm(kinds=operations.DOCUMENT_FILE_KINDS, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    form = DocumentForm(kinds=call_documents.DOCUMENT_FILE_KINDS, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     if form.validate_on_submit():
         upload = request.files.get(form.file.name)
         try:
-            document = operations.add_document(
+            document = call_documents.add_document(
                 call,
                 title=form.title.data,
                 kind=form.kind.data,
@@ -453,7 +455,7 @@ def remove_document(call_id: int, document_id: int):
         abort(404)
     title = document.title
     try:
-        operations.remove_document(document, by=current_user)
+        call_documents.remove_document(document, by=current_user)
         db.session.commit()
     except CallError as exc:
         db.session.rollback()
@@ -486,7 +488,7 @@ def _questions_page(call: Call, forms: dict | None = None, status: int = 200):
             call=call,
             grouped=grouped,
             forms=forms,
-            cutoff=operations.questions_cutoff(call),
+            cutoff=clarifications.questions_cutoff(call),
             reader_tz=select_timezone(),
         ),
         status,
@@ -512,10 +514,10 @@ def answer(call_id: int, question_id: int):
         action = request.form.get("action")
         try:
             if action == "dismiss":
-                operations.dismiss_question(question, by=current_user, expected_version=_version(form.version))
+                clarifications.dismiss_question(question, by=current_user, expected_version=_version(form.version))
                 message = _("The question was dismissed; it will not be published.")
             elif action == "publish":
-                operations.publish_answer(
+                clarifications.publish_answer(
                     question,
                     published_question=form.published_question.data,
                     answer=form.answer.data,
