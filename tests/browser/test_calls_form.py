@@ -34,3 +34,16 @@ def test_country_lists_filter_and_tick_unions(page, shot, sign_in):
     leads.locator("[data-picker-select=none]").click()
     assert leads.locator("input:checked").count() == 0
     assert implementation.locator("input:checked").count() == 55  # each list has its own buttons
+
+
+def test_visitor_filters_the_calls_and_reads_the_rules(page, shot):
+    page.goto("/calls?phase=open")
+    assert "1 call matches these filters." in page.locator(".result-count").inner_text()  # the demo's open call
+    page.select_option("#phase", "")
+    page.locator("form.filters [type=submit]").click()
+    page.wait_for_load_state()
+    assert "phase=" in page.url  # the filters are kept in the URL
+    page.locator("a[href^='/calls/']").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Rules of the call").is_visible()
+    shot(page, "31-visitor-call-rules")
