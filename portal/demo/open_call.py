@@ -199,7 +199,10 @@ class OpenCallLoader:
                 self.attachments(proposal, lead_user, only=("support_letter",))
                 submit_proposal(proposal, by=lead_user, now=submitted_at + dt.timedelta(days=2))
                 s.created["snapshots"] += 1
-        proposal.updated_at = max(started, s.now - dt.timedelta(days=p.get("updated_days_ago", 0), hours=p["number"]))
+        if "updated_days_ago" in p:
+            proposal.updated_at = max(started, s.now - dt.timedelta(days=p["updated_days_ago"], hours=p["number"]))
+        else:
+            proposal.updated_at = proposal.withdrawn_at or proposal.submitted_at
         db.session.flush()
         return proposal
 
@@ -268,37 +271,97 @@ class OpenCallLoader:
         return {}
 
     def budget(self, proposal: Proposal, p: dict, by) -> None:
-        """An indicative budget whose requested amount is the spec's: direct costs split between the lead and its
-        co-applicants, indirect costs at 6% of direct costs, co-financing of about 12% of the total."""
-        requested = p["amount"]
-        total = (requested / Decimal("0.88")).quantize(Decimal("0.01"))
-        direct = (total / Decimal("1.06")).quantize(Decimal("0.01"))
-        indirect = total - direct
-        cofinancing = total - requested
+        """An indicative budget whose requested amount is the spec's: staff by the month and missions by the trip,
+        split between the lead and its co-applicants, indirect costs at 6% of direct costs, and co-financing (about
+        12% of the total) making up the difference."""
+        cent = Decimal("0.01")
+        requested, months = p["amount"], p["duration"]
+        direct_target = requested / Decimal("0.88") / Decimal("1.06")
         partners = [pp for pp in proposal.partners if pp.role == PartnerRole.CO_APPLICANT and pp.status == "accepted"]
         shares = {pp.id: Decimal(pct) for (_a, _r, pct), pp in zip(p["partners"], partners, strict=False) if pct}
-        rows: list[tuple[str, str, str, str, Decimal]] = []
-        lead_direct = direct
+        # (partner, category, description, unit, quantity, unit cost)
+        rows: list[tuple[str, str, str, str, Decimal, Decimal]] = []
+        lead_target = direct_target
         for partner_id, pct in shares.items():
-            amount = (direct * pct / 100).quantize(Decimal("0.01"))
-            lead_direct -= amount
-            rows.append((str(partner_id), "human_resources", "Field coordinators", "month", amount))
-        staff = (lead_direct * Decimal("0.6")).quantize(Decimal("0.01"))
+            amount = direct_target * pct / 100
+            lead_target -= amount
+            rows.append(
+                (
+                    str(partner_id),
+                    "human_resources",
+                    "Field coordinator",
+                    "month",
+                    Decimal(months),
+                    (amount * Decimal("0.8") / months).quantize(cent),
+                )
+            )
+            rows.append(
+                (
+                    str(partner_id),
+                    "local_office",
+                    "Office rent and utilities",
+                    "month",
+                    Decimal(months),
+                    (amount * Decimal("0.2") / months).quantize(cent),
+                )
+            )
+        trips = 2 * max(1, months // 6)
         rows += [
-            ("lead", "human_resources", "Project manager and finance officer", "month", staff),
-            ("lead", "travel", "Field missions and participation in dialogue meetings", "trip", lead_direct - staff),
-            ("lead", "indirect", "Indirect costs (6% of direct costs)", "lump sum", indirect),
+            (
+                "lead",
+                "human_resources",
+                "Project manager",
+                "month",
+                Decimal(months),
+                (lead_target * Decimal("0.45") / months).quantize(cent),
+            ),
+            (
+                "lead",
+                "human_resources",
+                "Finance and administration officer (50%)",
+                "month",
+                Decimal(months),
+                (lead_target * Decimal("0.15") / months).quantize(cent),
+            ),
+            (
+                "lead",
+                "travel",
+                "Field missions and dialogue meetings",
+                "trip",
+                Decimal(trips),
+                (lead_target * Decimal("0.15") / trips).quantize(cent),
+            ),
+            (
+                "lead",
+                "equipment",
+                "Equipment for community monitors",
+                "lot",
+                Decimal(1),
+                (lead_target * Decimal("0.10")).quantize(cent),
+            ),
+            (
+                "lead",
+                "other_services",
+                "Workshops, translation and publications",
+                "lump sum",
+                Decimal(1),
+                (lead_target * Decimal("0.15")).quantize(cent),
+            ),
         ]
+        direct = sum((qty * cost).quantize(cent) for *_x, qty, cost in rows)
+        indirect = (direct * Decimal("0.06")).quantize(cent)
+        rows.append(("lead", "indirect", "Indirect costs (6% of direct costs)", "lump sum", Decimal(1), indirect))
+        cofinancing = direct + indirect - requested
         form = {}
-        for i, (who, category, description, unit, amount) in enumerate(rows):
+        for i, (who, category, description, unit, quantity, unit_cost) in enumerate(rows):
             form.update(
                 {
                     f"line-{i}-partner": who,
                     f"line-{i}-category": category,
                     f"line-{i}-description": description,
                     f"line-{i}-unit": unit,
-                    f"line-{i}-quantity": "1",
-                    f"line-{i}-unit_cost": str(amount),
+                    f"line-{i}-quantity": str(quantity),
+                    f"line-{i}-unit_cost": str(unit_cost),
                 }
             )
         form.update({"source-0-source": "Own funds of the consortium", "source-0-amount": str(cofinancing)})
