@@ -144,6 +144,15 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("calls.edit", "GET"): ({"call_id": "@draft_call"}, STAFF),
     ("calls.edit", "POST"): ({"call_id": "@draft_call"}, STAFF),
     ("calls.publish", "POST"): ({"call_id": "@draft_call"}, STAFF),
+    ("calls.change_status", "POST"): ({"call_id": "@call"}, STAFF),
+    ("calls.extend_deadline", "POST"): ({"call_id": "@call"}, STAFF),
+    ("calls.documents", "GET"): ({"call_id": "@call"}, STAFF),
+    ("calls.documents", "POST"): ({"call_id": "@call"}, STAFF),
+    ("calls.remove_document", "POST"): ({"call_id": "@call", "document_id": "@call_document"}, STAFF),
+    ("calls.download_document", "GET"): ({"call_id": "@call", "document_id": "@call_document"}, PUBLIC),
+    ("calls.ask", "POST"): ({"call_id": "@call"}, APPLICANT_ONLY),
+    ("calls.questions", "GET"): ({"call_id": "@call"}, STAFF),
+    ("calls.answer", "POST"): ({"call_id": "@call", "question_id": "@call_question"}, STAFF),
     # proposals
     ("proposals.dashboard", "GET"): ({}, SIGNED_IN),
     ("proposals.start", "GET"): ({"call_id": "@call"}, APPLICANT_ONLY),
@@ -332,6 +341,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     invited_partner = ProposalPartner(proposal=draft, organisation=org_partner, role="co_applicant", status="invited")
     membership_request = MembershipRequest(organisation=org_a, user=users["other_applicant"], message="Let me in.")
     db.session.add_all([grant, document, invitation, invited_partner, membership_request])
+    db.session.add_all([grant, document, invitation])
+    call_document, call_question = _call_extras(call, users["applicant"])
     db.session.commit()
     return {
         "users": {role: user.id for role, user in users.items()},
@@ -353,7 +364,30 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "invitation_token": invitation_token,
         "invited_partner": invited_partner.id,
         "membership_request": membership_request.id,
+        "call_document": call_document.id,
+        "call_question": call_question.id,
     }
+
+
+def _call_extras(call, asker):
+    """A published document of the call and a pending clarification question on it."""
+    from portal.calls.models import CallDocument, CallQuestion
+
+    key = storage.new_key("calls", ".pdf")
+    storage.put(key, b"%PDF-1.7\n% call guidelines\n")
+    document = CallDocument(
+        call_id=call.id,
+        kind="guidelines",
+        title="Guidelines",
+        filename="guidelines.pdf",
+        content_type="application/pdf",
+        size=27,
+        sha256="0" * 64,
+        storage_key=key,
+    )
+    question = CallQuestion(call_id=call.id, asked_by_id=asker.id, question="May diaspora groups lead?")
+    db.session.add_all([document, question])
+    return document, question
 
 
 def _outcome(response) -> object:

@@ -986,40 +986,119 @@ OPEN_CALL = {
         "confirm their participation before the concept note can be submitted. Local authorities may take part "
         "as associated entities."
     ),
+    "guidelines": (
+        "This is a restricted call in two stages. First, lead applicants submit a concept note (identification, "
+        "summary, relevance, countries, target groups, an indicative budget and the declarations) by the "
+        "concept-note deadline. The concept notes are checked, scored by two independent evaluators on the "
+        "facility's concept-note grid and ranked; the leads of the best-ranked notes are invited to submit a full "
+        "application by the second deadline.\n\n"
+        "Each consortium has a lead applicant and at least one co-applicant; at least one member must be based in "
+        "an African Union member state, and a lead based in the European Union needs a co-applicant based in "
+        "Africa. The facility funds at most 90% of the total eligible costs; indirect costs may not exceed 7% of "
+        "the direct costs. The requested amount of a full application may differ from that of its concept note by "
+        "at most 20%.\n\n"
+        "Questions may be asked through the portal until ten days before the concept-note deadline; the answers "
+        "are published, anonymised, on this page."
+    ),
     "budget_envelope": Decimal("2000000.00"),
     "min_grant": Decimal("100000.00"),
     "max_grant": Decimal("300000.00"),
     "opens_in_days": -28,
     "closes_in_days": 42,
+    "full_application_closes_in_days": 120,
+    "questions_close_in_days": 32,
     "status": "published",
+    "procedure": "two_stage",
+    "rules": {
+        "min_duration_months": 12,
+        "max_duration_months": 30,
+        "min_cofinancing_pct": Decimal("10.00"),
+        "max_indirect_cost_pct": Decimal("7.00"),
+        "max_amount_change_pct": Decimal("20.00"),
+        "summary_word_limit": 300,
+        "min_co_applicants": 1,
+        "max_co_applicants": 4,
+        "require_african_member": True,
+        "eu_lead_needs_african_co_applicant": True,
+    },
+    "applicant_types": ["ngo", "research", "diaspora"],
+    "lead_countries": _ELIGIBLE,
+    "themes": ["climate", "diaspora"],
     "dialogues": ["rabat", "jvap", "c2cmmd"],
     "domains": [1, 2, 3],
-    "countries": _ELIGIBLE,
+    "countries": tuple(sorted(AFRICAN_UNION)),
+    # (kind, label, required, stage)
+    "attachments": [
+        ("statutes", "", True, "any"),
+        ("registration", "", True, "any"),
+        ("support_letter", "Letters of support from local authorities", False, "concept_note"),
+        ("accounts", "Audited accounts of the last two years", True, "full_application"),
+        ("cv", "CVs of the key staff", True, "full_application"),
+    ],
+    # (kind, title, language)
+    "documents": [
+        ("guidelines", "Guidelines for applicants", "en"),
+        ("guidelines", "Lignes directrices à l'intention des demandeurs", "fr"),
+        ("annex", "Annex A: concept note form", "en"),
+    ],
+    # (days after opening it was asked, question, published question, answer, days after asking it was published)
+    "questions": [
+        (
+            3,
+            "Hello, we are a diaspora association registered in Belgium. Can we lead a consortium, and must our "
+            "co-applicant be in Africa? Thanks, Fatou",
+            "Can a diaspora organisation registered in an EU member state lead a consortium?",
+            "Yes. Diaspora organisations registered in an EU or AU member state may lead. A lead based in the "
+            "EU needs at least one co-applicant based in an African Union member state.",
+            4,
+        ),
+        (
+            9,
+            "Are the salaries of our permanent staff eligible, or only new hires for the project?",
+            "Are the salaries of permanent staff eligible costs?",
+            "Yes, for the time they actually work on the action, recorded in timesheets, at the organisation's "
+            "usual rates. List them under human resources in the budget.",
+            3,
+        ),
+        (
+            14,
+            "Can co-financing be in kind (volunteer time, office space)?",
+            "Can co-financing be contributed in kind?",
+            "Contributions in kind may be listed as co-financing sources but do not count towards the minimum "
+            "co-financing of 10%, which must be in cash.",
+            2,
+        ),
+        (25, "Is the deadline 12:00 Brussels time or local time in our country?", "", "", None),
+    ],
 }
 
+# The open call's concept notes, one in each state an applicant meets. `sections` says how much of the form is
+# filled ("all" or a list of keys); `invitations` are consortium invitations still pending or declined.
 OPEN_CALL_PROPOSALS = [
     {
         "number": 1,
         "lead": "ROAMD",
-        "status": "draft",
+        "state": "draft",
         "title": "Climate-resilient livelihoods for returnee and host communities in the Senegal River valley",
         "summary": (
-            "Draft — to be completed with OMM. Returnees settling back in the valley compete with host families "
-            "for land and water. We plan village adaptation plans drawn up jointly by returnees, host "
-            "communities and municipalities."
+            "Returnees settling back in the valley compete with host families for land and water. We plan village "
+            "adaptation plans drawn up jointly by returnees, host communities and municipalities, with small "
+            "grants for irrigation and storage."
         ),
-        "amount": None,
-        "duration": None,
+        "amount": Decimal("180000.00"),
+        "duration": 24,
         "domain": 1,
-        "countries": [("SN", None), ("MR", None)],
-        "partners": [("OMM", "co_applicant", None)],
+        "countries": [("SN", 70), ("MR", 30)],
+        "partners": [],
         "associated": [],
+        "invitations": [("OMM", "co_applicant", "invited")],
+        "sections": ["identification", "summary", "countries"],
         "updated_days_ago": 3,
     },
     {
         "number": 2,
         "lead": "ROAMD",
-        "status": "submitted",
+        "state": "submitted",
         "title": "Diaspora women's investment circles for climate adaptation in Casamance and Guinea-Bissau",
         "summary": (
             "Women from the Senegalese and Bissau-Guinean diasporas in France already send money for family "
@@ -1033,12 +1112,14 @@ OPEN_CALL_PROPOSALS = [
         "countries": [("SN", 60), ("GW", 40)],
         "partners": [("AMEDL", "co_applicant", 25)],
         "associated": ["IHF"],
+        "invitations": [],
+        "sections": "all",
         "submitted_days_ago": 5,
     },
     {
         "number": 3,
         "lead": "SCMRC",
-        "status": "submitted",
+        "state": "resubmitted",
         "title": "Mobility as adaptation: pastoralist corridors across Burkina Faso, Niger and Mali",
         "summary": (
             "Building on the facility's first grant, the action supports herders' associations and border "
@@ -1051,12 +1132,15 @@ OPEN_CALL_PROPOSALS = [
         "countries": [("BF", 40), ("NE", 30), ("ML", 30)],
         "partners": [("ASP", "co_applicant", 20), ("IKM", "co_applicant", 20)],
         "associated": [],
+        "invitations": [],
+        "sections": "all",
         "submitted_days_ago": 9,
+        "withdrawal_reason": "We forgot the letter of support of the Dori municipality; we will submit again.",
     },
     {
         "number": 4,
         "lead": "URHCA",
-        "status": "submitted",
+        "state": "withdrawn",
         "title": "Refugee-led climate adaptation in Northern Uganda and South Sudan",
         "summary": (
             "Refugee and host community committees design and run tree-planting, water harvesting and "
@@ -1069,27 +1153,34 @@ OPEN_CALL_PROPOSALS = [
         "countries": [("UG", 60), ("SS", 40)],
         "partners": [("SSPMF", "co_applicant", 30)],
         "associated": [],
-        "submitted_days_ago": 2,
+        "invitations": [],
+        "sections": "all",
+        "submitted_days_ago": 12,
+        "withdrawal_reason": "Our co-applicant's registration is being renewed; we will apply to the next call.",
     },
     {
         "number": 5,
         "lead": "FTME",
-        "status": "draft",
+        "state": "draft",
         "title": "Information hubs on legal skills mobility for young Tunisians",
-        "summary": "Three information hubs in Tunis, Sfax and Gafsa on legal pathways, skills recognition and fair "
-        "recruitment.",
+        "summary": (
+            "Three information hubs in Tunis, Sfax and Gafsa on legal pathways, skills recognition and fair "
+            "recruitment, run with a European partner that links them to employers and training centres."
+        ),
         "amount": Decimal("150000.00"),
         "duration": 18,
         "domain": 2,
         "countries": [("TN", 100)],
         "partners": [],
         "associated": [],
+        "invitations": [("ECMS", "co_applicant", "declined")],
+        "sections": "all",
         "updated_days_ago": 6,
     },
     {
         "number": 6,
         "lead": "CARD",
-        "status": "draft",
+        "state": "draft",
         "title": "Climate displacement around Lake Chad: community-led data for protection",
         "summary": (
             "Community monitors in Cameroon, Chad and Niger record displacement caused by the shrinking lake and "
@@ -1101,6 +1192,9 @@ OPEN_CALL_PROPOSALS = [
         "countries": [("CM", 40), ("TD", 40), ("NE", 20)],
         "partners": [("TSM", "co_applicant", 25)],
         "associated": [],
+        # An organisation not yet registered, invited by e-mail.
+        "invitations": [("email:coordination@lacwomen.demo.example", "Lake Chad Women's Network", "invited")],
+        "sections": ["identification", "summary", "relevance", "countries", "target_groups", "budget"],
         "updated_days_ago": 1,
     },
 ]

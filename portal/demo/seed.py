@@ -25,6 +25,7 @@ from portal.calls.models import Call, CallCountry, Dialogue, JvapDomain
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.demo import data
+from portal.demo.open_call import OpenCallLoader
 from portal.documents.models import Document, DocumentKind
 from portal.evaluation.grids import build_stage
 from portal.evaluation.models import Assignment, AssignmentStatus, Decision, EvaluationStage, ScoreEntry
@@ -533,27 +534,4 @@ class _Seeder:
 
     # -- the third call: open --
     def load_open_call(self) -> None:
-        spec = data.OPEN_CALL
-        call = self.call(spec, self.day(spec["opens_in_days"]), self.day(spec["closes_in_days"]))
-        self.stage(call)
-        for p in data.OPEN_CALL_PROPOSALS:
-            if p["status"] == ProposalStatus.DRAFT:
-                updated_at = self.now - dt.timedelta(days=p["updated_days_ago"], hours=p["number"])
-                self.proposal(
-                    call,
-                    p,
-                    status=ProposalStatus.DRAFT,
-                    created_at=max(call.opens_at, updated_at - dt.timedelta(days=8)),
-                    submitted_at=None,
-                    updated_at=updated_at,
-                )
-            else:
-                submitted_at = self.now - dt.timedelta(days=p["submitted_days_ago"], hours=p["number"])
-                self.proposal(
-                    call,
-                    p,
-                    status=ProposalStatus.SUBMITTED,
-                    created_at=max(call.opens_at, submitted_at - dt.timedelta(days=12)),
-                    submitted_at=submitted_at,
-                )
-        db.session.flush()
+        OpenCallLoader(self).load()

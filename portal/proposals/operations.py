@@ -284,14 +284,12 @@ _APPLY = {
 
 
 def deadline_problem(proposal: Proposal, now: dt.datetime) -> Problem | None:
-    """The deadline of the proposal's stage, enforced to the second, in the call's time zone."""
-    call = proposal.call
-    deadline = call.deadline_for(proposal.stage)
-    if now >= deadline:
-        return Problem("deadline", None, deadline_message(call, deadline), "invalid")
-    if call.status != "published" or now < call.opens_at:
-        return Problem("deadline", None, call_not_open_message(call, now) or _("This call is not open."), "invalid")
-    return None
+    """The deadline of the proposal's stage, enforced to the second, in the call's time zone (a full application is
+    due by the full-application deadline while its call is already in evaluation): see portal.proposals.submission."""
+    from portal.proposals.submission import deadline_problem as calendar_problem
+
+    message = calendar_problem(proposal, now)
+    return Problem("deadline", None, message, "invalid") if message else None
 
 
 def budget_section_problems(proposal: Proposal) -> list[Problem]:

@@ -45,6 +45,14 @@ def call_form(session):
             "opens_at": "2030-01-15T09:00",
             "closes_at": "2030-03-15T12:00",
             "timezone": "Europe/Brussels",
+            "min_duration_months": "6",
+            "max_duration_months": "24",
+            "min_cofinancing_pct": "10",
+            "max_indirect_cost_pct": "7",
+            "max_amount_change_pct": "20",
+            "summary_word_limit": "300",
+            "min_co_applicants": "0",
+            "procedure": "single",
         }
         data.update(overrides)
         return {k: v for k, v in data.items() if v is not None}

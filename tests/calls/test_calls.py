@@ -231,16 +231,23 @@ def test_edit_a_draft_records_before_and_after(client, login, manager, call_form
     assert entry.after == {"max_grant": "150000.00", "title": "New title"}
 
 
-def test_edit_is_locked_once_a_proposal_was_submitted(
+def test_edit_is_frozen_once_a_proposal_was_submitted(
     client, login, manager, make_call, make_proposal, call_form, session
 ):
     call = make_call(reference="CFP-LOCK")
     make_proposal(call, status=ProposalStatus.SUBMITTED)
     login(client, manager)
-    response = client.get(f"/manage/calls/{call.id}/edit", follow_redirects=True)
-    assert "This call can no longer be edited: 1 proposal has already been submitted" in response.get_data(as_text=True)
+    page = client.get(f"/manage/calls/{call.id}/edit").get_data(as_text=True)
+    frozen = (
+        "1 proposal has already been submitted under this call&#39;s rules: they can no longer change, "
+        "except to extend a deadline."
+    )
+    assert frozen in page
+    assert 'name="title"' not in page and 'name="closes_at"' in page  # rules read-only; the deadline form only
     response = client.post(f"/manage/calls/{call.id}/edit", data=call_form(reference="CFP-LOCK", title="Changed"))
-    assert response.status_code == 302
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert frozen in page and "Title: This rule can no longer change." in page
     session.expire_all()
     assert call.title != "Changed"
 

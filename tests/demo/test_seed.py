@@ -17,8 +17,9 @@ from portal.evaluation.models import Assignment, AssignmentStatus, Criterion, De
 from portal.evaluation.queries import ranking
 from portal.grants.models import Grant, GrantCountry, GrantOrganisation
 from portal.organisations.models import Membership, Organisation
+from portal.proposals.budget import budget_problems
 from portal.proposals.models import Proposal, ProposalCountry, ProposalPartner, ProposalSnapshot, ProposalStatus
-from portal.proposals.operations import fingerprint
+from portal.proposals.operations import fingerprint, validate_for_submission
 
 DEMO_ROLES = {
     "admin@demo.example": "admin",
@@ -193,25 +194,55 @@ def test_seed_loads_the_demo_facility(session):
     assert ready, "at least one proposal must be ready for the manager's decision"
     assert all(p.decision is None and p.grant is None for p in under_review)
 
-    # -- the third call: open, with drafts and submitted proposals, two of them the demo applicant's --
+    # -- the third call: open, two stages, with consortium concept notes in every state an applicant meets --
     open_call = call(session, "MMD-GF-2026-02")
-    assert open_call.is_open()
+    assert open_call.is_open() and open_call.is_two_stage
     assert open_call.closes_at.astimezone(open_call.zone).hour == 12
+    assert open_call.full_application_closes_at > open_call.closes_at
+    assert open_call.min_duration_months == 12 and open_call.max_duration_months == 30
+    assert open_call.min_co_applicants == 1 and open_call.require_african_member
+    assert open_call.eu_lead_needs_african_co_applicant
+    assert set(open_call.countries) == AFRICAN_UNION
+    assert set(open_call.lead_countries) == AFRICAN_UNION | EUROPEAN_UNION
+    assert {d.kind for d in open_call.documents} == {"guidelines", "annex"}
+    assert {d.language for d in open_call.documents} == {"en", "fr"}
+    assert {r.stage for r in open_call.attachment_requirements} == {"any", "concept_note", "full_application"}
+    published = [q for q in open_call.questions if q.status == "published"]
+    assert len(published) == 3 and all(q.published_at and q.answer and q.published_question for q in published)
+    assert any(q.status == "pending" for q in open_call.questions)
+
     open_proposals = session.scalars(select(Proposal).where(Proposal.call_id == open_call.id)).all()
-    assert {p.status for p in open_proposals} == {"draft", "submitted"}
+    assert {p.stage for p in open_proposals} == {"concept_note"}
+    assert {p.status for p in open_proposals} == {"draft", "submitted", "withdrawn"}
     assert len({p.organisation_id for p in open_proposals}) >= 4
+    partner_states = {pp.status for p in open_proposals for pp in p.partners}
+    assert partner_states == {"invited", "accepted", "declined"}
+    assert any(pp.organisation_id is None and pp.invited_email for p in open_proposals for pp in p.partners)
     ours = {p.status: p for p in open_proposals if p.organisation_id == roamd.id}
     assert set(ours) == {"draft", "submitted"}
-    assert ours["draft"].requested_amount is None and ours["draft"].title
-    assert ours["draft"].snapshots == []
+    # The demo applicant's draft is begun and waits on a co-applicant's answer.
+    draft_problems = " ".join(m for _f, m in validate_for_submission(ours["draft"]))
+    assert "has not yet accepted the invitation" in draft_problems and "The budget has no lines." in draft_problems
     (snapshot,) = ours["submitted"].snapshots
     assert snapshot.sha256 == fingerprint(snapshot.data)
     assert {pp.role for pp in ours["submitted"].partners} == {"co_applicant", "associated"}
     for proposal in open_proposals:
-        assert all(pp.confirmed_at is not None for pp in proposal.partners)
-        if proposal.status == "submitted":
+        if proposal.status in ("submitted", "withdrawn"):
+            assert proposal.snapshots and all(s.sha256 == fingerprint(s.data) for s in proposal.snapshots)
             assert open_call.opens_at < proposal.submitted_at < open_call.closes_at
             assert open_call.min_grant <= proposal.requested_amount <= open_call.max_grant
+            assert {a.requirement.kind for a in proposal.attachments} >= {"statutes", "registration"}
+            assert all(pp.status == "accepted" for pp in proposal.partners)
+            assert budget_problems(proposal) == []
+    resubmitted = next(p for p in open_proposals if len(p.snapshots) == 2)
+    assert resubmitted.status == "submitted" and resubmitted.snapshots[0].sha256 != resubmitted.snapshots[1].sha256
+    withdrawn = next(p for p in open_proposals if p.status == "withdrawn")
+    assert withdrawn.withdrawn_at is not None
+    declined = next(p for p in open_proposals if any(pp.status == "declined" for pp in p.partners))
+    assert declined.status == "draft"
+    assert any("declined the invitation" in m for _f, m in validate_for_submission(declined))
+    receipts = session.scalars(select(Document).where(Document.kind == "submission_receipt")).all()
+    assert len(receipts) == sum(len(p.snapshots) for p in open_proposals)
 
     # -- one audit entry for the whole load --
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "demo.seeded")).all()
