@@ -47,12 +47,15 @@ def test_applicant_drafts_and_sees_their_grant(page, shot, sign_in):
     page.locator("[data-autosave-status]").filter(has_text="Saved at").wait_for(timeout=10000)
     page.reload()
     assert page.locator("textarea[name=summary]").input_value() == "Savings groups of the diaspora invest in Casamance."
-    # A specific objective added in the page, without a round trip; the countdown runs.
-    page.goto(page.url.replace("/sections/summary", "/sections/logframe"))
-    page.locator("button[data-add=objectives]").click()
-    assert page.locator("textarea[name='objectives-1-text']").count() == 1
+    # The demo's open call takes concept notes (the shorter form): no logical framework yet.
+    assert page.locator("a[href$='/sections/logframe']").count() == 0
+    # The shares of the countries add up as they are typed; the countdown runs.
+    page.goto(page.url.replace("/sections/summary", "/sections/countries"))
+    page.fill("input[name=share-SN]", "55")
+    page.fill("input[name=share-MR]", "45")
+    page.locator("[data-shares-total]").filter(has_text="100").wait_for(timeout=5000)
     assert page.locator("[data-countdown]").first.inner_text()
-    shot(page, "12b-applicant-logframe")
+    shot(page, "12b-applicant-countries")
     page.goto("/grants")
     page.locator("a[href^='/grants/']").first.click()
     page.wait_for_load_state()
@@ -109,3 +112,32 @@ def test_manager_ranks_decides_and_gets_the_letter(page, shot, sign_in):
     with page.expect_download() as download:
         page.locator("a[href*='/documents/'][href$='/download']").first.click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_two_stage_call_from_invitation_to_full_application(chromium, live_server, shot, sign_in):
+    """The manager invites a submitted concept note; its lead starts the full application, pre-filled, and adds a
+    specific objective to its logical framework in the page."""
+    contexts = [chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    try:
+        manager, applicant = (context.new_page() for context in contexts)
+        sign_in(applicant, "applicant@demo.example")
+        applicant.goto("/proposals")
+        submitted = applicant.locator("tr", has=applicant.locator(".badge-submitted"))
+        submitted.locator("a[href^='/proposals/']").first.click()
+        applicant.wait_for_load_state()
+        note_path = applicant.url.removeprefix(live_server)
+        sign_in(manager, "manager@demo.example")
+        manager.goto(note_path)
+        manager.get_by_role("button", name="Invite to submit a full application").click()
+        manager.wait_for_load_state()
+        applicant.reload()
+        applicant.get_by_role("button", name="Start the full application").click()
+        applicant.wait_for_load_state()
+        applicant.locator("a[href$='/sections/logframe']").first.click()
+        applicant.wait_for_load_state()
+        applicant.locator("button[data-add=objectives]").click()
+        assert applicant.locator("textarea[name='objectives-1-text']").count() == 1
+        shot(applicant, "14-applicant-full-application-logframe")
+    finally:
+        for context in contexts:
+            context.close()

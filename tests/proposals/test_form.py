@@ -542,7 +542,7 @@ def test_a_concept_note_has_the_short_form(lead, make_call, make_proposal, appli
     assert "logframe#overall_objective" not in problems and "relevance#objectives" in problems
     # The full application of the same call is judged against its own, later deadline.
     full = make_proposal(call, organisation=applicant.organisations[0], created_by=applicant, complete=True)
-    full.stage = "full_application"
+    full.stage, full.parent = "full_application", note
     at = now + dt.timedelta(days=30)  # after the concept-note deadline, before the full application's
     assert not [a for a, _m in validate_for_submission(full, at) if a == "deadline"]
     assert [a for a, _m in validate_for_submission(full, now + dt.timedelta(days=61)) if a == "deadline"]
