@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.core import audit, mail
+from portal.core import audit, mail, storage
 from portal.core.db import utcnow
 from portal.core.i18n import instant
 from portal.core.urls import external_url
@@ -26,6 +26,7 @@ from portal.proposals.models import (
     CofinancingSource,
     PartnerStatus,
     Proposal,
+    ProposalAttachment,
     ProposalCountry,
     ProposalPartner,
     ProposalSection,
@@ -504,3 +505,34 @@ def _copy_content(note: Proposal, application: Proposal) -> None:
         CofinancingSource(source=c.source, amount=c.amount, secured=c.secured, position=c.position)
         for c in note.cofinancing
     ]
+    _copy_attachments(note, application, partners)
+
+
+def _copy_attachments(note: Proposal, application: Proposal, partners: dict[int, ProposalPartner]) -> None:
+    """The concept note's documents that the full application asks for too (statutes, registration proof: the
+    requirements of "any" stage), so that nobody uploads them twice. Each is copied into a file of its own: removing
+    it from the draft must never touch what the concept note was submitted with."""
+    for old in note.attachments:
+        requirement = old.requirement
+        if requirement is None or not requirement.applies_to(ProposalStage.FULL_APPLICATION):
+            continue
+        if old.partner_id is not None and old.partner_id not in partners:
+            continue
+        extension = "." + old.storage_key.rpartition(".")[2] if "." in old.storage_key.rpartition("/")[2] else ""
+        key = storage.new_key("attachments", extension)
+        storage.put(key, storage.get(old.storage_key))
+        application.attachments.append(
+            ProposalAttachment(
+                requirement_id=old.requirement_id,
+                kind=old.kind,
+                partner_id=partners[old.partner_id].id if old.partner_id is not None else None,
+                title=old.title,
+                filename=old.filename,
+                content_type=old.content_type,
+                size=old.size,
+                sha256=old.sha256,
+                storage_key=key,
+                uploaded_at=old.uploaded_at,
+                uploaded_by_id=old.uploaded_by_id,
+            )
+        )

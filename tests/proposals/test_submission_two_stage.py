@@ -280,3 +280,43 @@ def test_no_full_application_is_started_after_its_deadline(rq, session, applican
     with pytest.raises(ProposalError) as caught:
         start_full_application(invited, by=applicant, now=invited.call.full_application_closes_at)
     assert caught.value.messages[0].startswith("The deadline for full applications was ")
+
+
+def test_the_notes_documents_asked_at_every_stage_are_copied_into_files_of_their_own(
+    client, login, session, applicant, invited, two_stage_call
+):
+    from portal.calls.models import AttachmentRequirement
+    from portal.core import storage
+    from portal.proposals.models import ProposalAttachment
+    from portal.proposals.submission import start_full_application
+
+    statutes = AttachmentRequirement(call=two_stage_call, kind="statutes", required=True, stage="any")
+    letters = AttachmentRequirement(call=two_stage_call, kind="support_letter", required=False, stage="concept_note")
+    session.add_all([statutes, letters])
+    session.flush()
+    for requirement, body in ((statutes, b"%PDF-1.4 statutes"), (letters, b"%PDF-1.4 letters")):
+        key = storage.new_key("attachments", ".pdf")
+        storage.put(key, body)
+        invited.attachments.append(
+            ProposalAttachment(
+                requirement_id=requirement.id,
+                kind=requirement.kind,
+                filename=f"{requirement.kind}.pdf",
+                content_type="application/pdf",
+                size=len(body),
+                sha256="0" * 64,
+                storage_key=key,
+            )
+        )
+    session.commit()
+
+    application = start_full_application(_reload(session, invited.id), by=applicant)
+    session.commit()
+    (copied,) = application.attachments  # the statutes; the letters of support were for the concept note only
+    (original,) = [a for a in invited.attachments if a.kind == "statutes"]
+    assert (copied.kind, copied.filename, copied.requirement_id) == ("statutes", "statutes.pdf", statutes.id)
+    assert copied.storage_key != original.storage_key
+    assert storage.get(copied.storage_key) == storage.get(original.storage_key) == b"%PDF-1.4 statutes"
+    assert submission_problems(application) and not [
+        p for p in submission_problems(application) if p.section == "attachments"
+    ]
