@@ -13,9 +13,11 @@ from sqlalchemy import select
 from portal.core import jobs, storage
 from portal.documents import operations, tasks
 from portal.documents.models import Document
-from portal.proposals.models import ProposalCountry, ProposalSection, ProposalStatus
+from portal.proposals.models import ProposalStatus
+from portal.proposals.operations import save_section
 from portal.proposals.submission import submit_proposal
 from tests.documents.test_letter import pdf_text
+from tests.proposals.filling import section_data
 
 
 @pytest.fixture(autouse=True)
@@ -40,21 +42,21 @@ def applicant(make_user, make_org):
 
 @pytest.fixture
 def draft(make_call, applicant, make_proposal, session):
+    """A complete draft (every section filled in, a budget requesting €120,000.00), with our own words in two
+    sections."""
     call = make_call(reference="CFP-RECEIPT", title="Diaspora engagement for development")
     proposal = make_proposal(
         call,
         organisation=applicant.organisations[0],
         created_by=applicant,
         title="Youth mobility corridors in the Sahel",
+        complete=True,
     )
-    proposal.country_rows = [ProposalCountry(country_code=c) for c in ("ML", "SN")]
-    proposal.sections = [
-        ProposalSection(
-            key="relevance",
-            data={"call_objectives": "Feeds the Rabat Process with evidence.", "target_groups": ["Returnees"]},
-        ),
-        ProposalSection(key="sustainability", data={"after_the_grant": "Municipal budgets take over."}),
-    ]
+    data = section_data(proposal)
+    relevance = {**data["relevance"], "objectives": "Feeds the Rabat Process with evidence."}
+    save_section(proposal, "relevance", relevance, by=applicant, expected_version=None)
+    sustainability = {**data["sustainability"], "sustainability": "Municipal budgets take over."}
+    save_section(proposal, "sustainability", sustainability, by=applicant, expected_version=None)
     session.commit()
     return proposal
 
@@ -64,6 +66,11 @@ def _receipt(session, proposal) -> Document:
     return session.scalar(
         select(Document).where(Document.snapshot_id == proposal.snapshots[-1].id, Document.kind == "submission_receipt")
     )
+
+
+def _reload_status(session, proposal) -> str:
+    session.expire_all()
+    return proposal.status
 
 
 def _flat(text: str) -> str:
@@ -92,8 +99,8 @@ def test_submitting_renders_a_receipt_and_mails_it_with_its_pdf(client, login, s
     assert f"/verify/{receipt.verification_code}" in text
     # The sections, under their titles, with their content.
     # (Headings are set in capitals by the letter's style sheet.)
-    assert "RELEVANCE" in text and "Call objectives" in text and "Feeds the Rabat Process with evidence." in text
-    assert "SUSTAINABILITY" in text and "After the grant" in text and "Municipal budgets take over." in text
+    assert "RELEVANCE" in text and "Objectives" in text and "Feeds the Rabat Process with evidence." in text
+    assert "SUSTAINABILITY" in text and "Dissemination" in text and "Municipal budgets take over." in text
     assert "No attachments were submitted." in text
 
     assert len(outbox) == 1
@@ -130,6 +137,12 @@ def test_a_french_submitter_gets_a_french_receipt(client, login, session, applic
     assert receipt.language == "fr"
     text = pdf_text(storage.get(receipt.storage_key))
     assert "120 000,00 €" in text
+    # The sections read under the form's own labels, in French where the catalogue has them (and never the JSON's keys).
+    for title in ("PERTINENCE", "PLAN DE TRAVAIL", "OBJECTIFS, RÉSULTATS ET ACTIVITÉS", "DURABILITÉ"):
+        assert title in text
+    assert "Titre\n" in text and "Durée (mois)\n18" in text
+    assert "Processus de Rabat" in text  # the dialogue's French name
+    assert "Work plan" not in text and "Duration (months)" not in text
 
 
 def test_running_the_task_twice_changes_nothing_and_mails_once(client, login, session, applicant, draft, outbox):
@@ -221,7 +234,8 @@ def test_the_receipt_lists_consortium_budget_and_attachments(
 ):
     from decimal import Decimal
 
-    from portal.proposals.models import BudgetLine, CofinancingSource, ProposalAttachment, ProposalPartner
+    from portal.proposals.budget import read_budget_form, save_budget
+    from portal.proposals.models import ProposalAttachment, ProposalPartner
 
     partner_org = make_org("Institut Malien de Recherche", country="ML")
     draft.partners.append(
@@ -229,12 +243,33 @@ def test_the_receipt_lists_consortium_budget_and_attachments(
             organisation=partner_org, role="co_applicant", status="accepted", budget_share=Decimal("40000.00")
         )
     )
-    draft.budget_lines = [
-        BudgetLine(
-            category="travel", description="Field visits", unit="trip", quantity=Decimal("4"), unit_cost=Decimal("1250")
-        )
-    ]
-    draft.cofinancing = [CofinancingSource(source="Own funds", amount=Decimal("20000.00"), secured=True)]
+    session.flush()
+    partner = draft.partners[-1]
+    # 131,000.00 of direct costs, 9,000.00 indirect, 20,000.00 of co-financing: 120,000.00 requested.
+    budget = {
+        "line-0-partner": "lead",
+        "line-0-category": "human_resources",
+        "line-0-description": "Coordinator",
+        "line-0-unit": "month",
+        "line-0-quantity": "18",
+        "line-0-unit_cost": "7000",
+        "line-1-partner": str(partner.id),
+        "line-1-category": "travel",
+        "line-1-description": "Field visits",
+        "line-1-unit": "trip",
+        "line-1-quantity": "4",
+        "line-1-unit_cost": "1250",
+        "line-2-partner": "lead",
+        "line-2-category": "indirect",
+        "line-2-description": "Indirect costs",
+        "line-2-unit": "lump sum",
+        "line-2-quantity": "1",
+        "line-2-unit_cost": "9000",
+        "source-0-source": "Own funds",
+        "source-0-amount": "20000.00",
+        "source-0-secured": "y",
+    }
+    save_budget(draft, read_budget_form(budget, draft), by=applicant, expected_version=None)
     key = storage.new_key("attachments", ".pdf")
     storage.put(key, b"%PDF-1.7 statutes")
     draft.attachments.append(
@@ -250,7 +285,8 @@ def test_the_receipt_lists_consortium_budget_and_attachments(
     )
     session.commit()
     login(client, applicant)
-    client.post(f"/proposals/{draft.id}/submit")
+    assert client.post(f"/proposals/{draft.id}/submit").status_code == 302
+    assert _reload_status(session, draft) == ProposalStatus.SUBMITTED
     text = pdf_text(storage.get(_receipt(session, draft).storage_key))
     assert "Institut Malien de Recherche, Mali Co-applicant Accepted €40,000.00" in text
     assert "Field visits (trip)" in text and "€5,000.00" in text
