@@ -2,7 +2,8 @@
 
 A receipt describes the snapshot, never the live proposal (which may be withdrawn, reopened and changed later): its
 data comes from the snapshot's JSON only. The template gets plain data, never ORM objects. The sections are
-rendered generically (whatever each section of the form keeps), under their titles from portal.proposals.sections."""
+read by portal.proposals.reading from the snapshot's JSON, under the form's own translated labels, and rendered
+by the macros the proposal page uses (templates/proposals/_read.html)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,6 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 RECEIPT_TEMPLATE = "pdf/submission_receipt/receipt.html"
-# A section's JSON is walked to this depth at most; anything deeper is shown as text.
-MAX_DEPTH = 6
 
 
 # -- requesting ---------------------------------------------------------------------------------------------------
@@ -106,48 +105,11 @@ def _instant(value: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def _label(key: str) -> str:
-    """A readable label for a key of a section's JSON ("overall_objective" -> "Overall objective"). The keys are the
-    form's own names; the section titles above them are translated."""
-    text = str(key).replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:] if text else ""
-
-
-def content_tree(value, depth: int = 0) -> dict:
-    """A section's JSON as a small tree the template walks without logic: maps, lists and text."""
-    if depth >= MAX_DEPTH:
-        return {"type": "text", "value": str(value)}
-    if isinstance(value, dict):
-        items = [(_label(k), content_tree(v, depth + 1)) for k, v in value.items() if not _empty(v)]
-        return {"type": "map", "items": items} if items else {"type": "empty"}
-    if isinstance(value, list | tuple):
-        items = [content_tree(v, depth + 1) for v in value if not _empty(v)]
-        return {"type": "list", "items": items} if items else {"type": "empty"}
-    if isinstance(value, bool):
-        return {"type": "text", "value": _("Yes") if value else _("No")}
-    return {"type": "text", "value": str(value)}
-
-
-def _empty(value) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
 def _sections(data: dict) -> list[dict]:
-    from portal.proposals.sections import SECTION_KEYS, SECTION_TITLES
+    """Every section of the snapshot, read under the form's own translated labels (portal.proposals.reading)."""
+    from portal.proposals.reading import snapshot_sections
 
-    sections = data.get("sections") or {}
-    order = [k for k in SECTION_KEYS if k in sections] + sorted(k for k in sections if k not in SECTION_KEYS)
-    out = []
-    for key in order:
-        title = SECTION_TITLES.get(key)
-        out.append(
-            {
-                "key": key,
-                "title": str(title) if title is not None else _label(key),
-                "content": content_tree((sections[key] or {}).get("data") or {}),
-            }
-        )
-    return out
+    return snapshot_sections(data)
 
 
 def _share(value, locale: str) -> str | None:
@@ -160,6 +122,7 @@ def _share(value, locale: str) -> str | None:
 def receipt_context(document: Document) -> dict:
     """Plain data for the receipt template, from the snapshot only."""
     from portal.documents.operations import page_counter_css, qr_svg, verification_url
+    from portal.proposals.reading import snapshot_budget_summary
 
     snapshot = document.snapshot
     data = snapshot.data
@@ -211,6 +174,7 @@ def receipt_context(document: Document) -> dict:
         "cofinancing": [dict(c, amount=_decimal(c.get("amount"))) for c in data.get("cofinancing") or []],
         "attachments": data.get("attachments") or [],
         "sections": _sections(data),
+        "budget": snapshot_budget_summary(data),
         "submitted_at": _instant(data.get("submitted_at")) or snapshot.created_at,
         "snapshot_version": snapshot.version,
         "sha256": snapshot.sha256,

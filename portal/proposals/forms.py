@@ -270,12 +270,12 @@ class IndicatorForm(Form):
 
 class OutputForm(Form):
     text = TextAreaField(_l("Output (expected result)"), render_kw={"rows": 2})
-    indicators = FieldList(FormField(IndicatorForm), min_entries=1)
+    indicators = FieldList(FormField(IndicatorForm), _l("Indicators"), min_entries=1)
 
 
 class ObjectiveForm(Form):
     text = TextAreaField(_l("Specific objective"), render_kw={"rows": 2})
-    outputs = FieldList(FormField(OutputForm), min_entries=1)
+    outputs = FieldList(FormField(OutputForm), _l("Outputs"), min_entries=1)
 
 
 class ActivityForm(Form):
@@ -301,8 +301,8 @@ class LogframeForm(SectionForm):
         description=_l("The broader change your proposal contributes to."),
         render_kw={"rows": 3},
     )
-    objectives = FieldList(FormField(ObjectiveForm), min_entries=1)
-    activities = FieldList(FormField(ActivityForm), min_entries=1)
+    objectives = FieldList(FormField(ObjectiveForm), _l("Specific objectives"), min_entries=1)
+    activities = FieldList(FormField(ActivityForm), _l("Activities"), min_entries=1)
 
     def prepare(self, proposal) -> None:
         codes = []
@@ -375,7 +375,7 @@ class RiskForm(Form):
 
 
 class RisksForm(SectionForm):
-    risks = FieldList(FormField(RiskForm), min_entries=1)
+    risks = FieldList(FormField(RiskForm), _l("Risks"), min_entries=1)
 
     @classmethod
     def initial_data(cls, proposal) -> dict:

@@ -7,7 +7,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.calls.models import Call
 from portal.extensions import db
-from portal.proposals.models import Proposal, ProposalPartner, ProposalSection, ProposalSnapshot
+from portal.proposals.models import (
+    Proposal,
+    ProposalAttachment,
+    ProposalPartner,
+    ProposalSection,
+    ProposalSnapshot,
+)
 
 
 def proposals_of_user(user) -> list[Proposal]:
@@ -72,3 +78,28 @@ def latest_snapshot(proposal: Proposal) -> ProposalSnapshot | None:
         .limit(1)
     )
     return db.session.scalars(stmt).first()
+
+
+def proposal_for_reading(proposal_id: int) -> Proposal | None:
+    """The proposal with everything its page reads (portal.proposals.reading): the sections, countries, dialogues,
+    domain, consortium, budget lines, co-financing and attachments. The number of statements does not depend on
+    how many sections are filled, nor on the number of budget lines, partners or files."""
+    stmt = (
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call),
+            joinedload(Proposal.organisation),
+            joinedload(Proposal.jvap_domain),
+            joinedload(Proposal.created_by),
+            joinedload(Proposal.parent),
+            selectinload(Proposal.sections),
+            selectinload(Proposal.country_rows),
+            selectinload(Proposal.dialogues),
+            selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
+            selectinload(Proposal.budget_lines),
+            selectinload(Proposal.cofinancing),
+            selectinload(Proposal.attachments).joinedload(ProposalAttachment.requirement),
+        )
+    )
+    return db.session.scalars(stmt).unique().one_or_none()

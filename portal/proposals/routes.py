@@ -17,7 +17,7 @@ from portal.core.access import authenticated, load, role_required
 from portal.core.db import utcnow
 from portal.core.i18n import select_timezone
 from portal.extensions import db
-from portal.proposals import form_views, queries
+from portal.proposals import form_views, queries, reading
 from portal.proposals.form_rules import section_errors, section_title, state_labels
 from portal.proposals.forms import SECTION_FORMS, StartForm
 from portal.proposals.models import Proposal
@@ -95,8 +95,11 @@ def start(call_id: int):
 @bp.route("/proposals/<int:proposal_id>", methods=["GET"])
 @authenticated
 def view(proposal_id: int):
+    """The whole proposal, read-only, for everyone who may see it: its facts, consortium, every section under the
+    form's labels, the budget and the attachments; the submission panel; and, for the lead's draft, what remains
+    to settle before submission."""
     load(Proposal, proposal_id)
-    proposal = queries.proposal_with_details(proposal_id)
+    proposal = queries.proposal_for_reading(proposal_id)
     can_edit = proposal.can_edit(current_user)
     return render_template(
         "proposals/view.html",
@@ -104,6 +107,9 @@ def view(proposal_id: int):
         call=proposal.call,
         snapshot=queries.latest_snapshot(proposal),
         can_edit=can_edit,
+        sections=reading.read_sections(proposal),
+        consortium=reading.consortium(proposal),
+        attachments=reading.attachment_rows(proposal),
         checklist=[(p, form_views.problem_url(proposal, p)) for p in submission_problems(proposal)]
         if can_edit
         else None,

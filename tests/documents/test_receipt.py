@@ -137,6 +137,12 @@ def test_a_french_submitter_gets_a_french_receipt(client, login, session, applic
     assert receipt.language == "fr"
     text = pdf_text(storage.get(receipt.storage_key))
     assert "120 000,00 €" in text
+    # The sections read under the form's own labels, in French where the catalogue has them (and never the JSON's keys).
+    for title in ("PERTINENCE", "PLAN DE TRAVAIL", "OBJECTIFS, RÉSULTATS ET ACTIVITÉS", "DURABILITÉ"):
+        assert title in text
+    assert "Titre\n" in text and "Durée (mois)\n18" in text
+    assert "Processus de Rabat" in text  # the dialogue's French name
+    assert "Work plan" not in text and "Duration (months)" not in text
 
 
 def test_running_the_task_twice_changes_nothing_and_mails_once(client, login, session, applicant, draft, outbox):
