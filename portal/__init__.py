@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every area's models so that metadata (and Alembic) sees the whole schema."""
     from portal.accounts import models as _accounts  # noqa: F401
+    from portal.api import models as _api  # noqa: F401
     from portal.calls import models as _calls  # noqa: F401
     from portal.core import audit as _audit  # noqa: F401
     from portal.documents import models as _documents  # noqa: F401
