@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
@@ -37,3 +38,17 @@ class ApiToken(db.Model):
     def is_active(self, now: dt.datetime | None = None) -> bool:
         now = now or utcnow()
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or utcnow()) >= self.expires_at
+
+    # Tokens are personal: only their owner sees and revokes them (others may not know they exist).
+    def can_view(self, user: User) -> bool:
+        return bool(user.is_authenticated) and user.id == self.user_id
+
+    def can_revoke(self, user: User) -> bool:
+        return self.can_view(user)
+
+    @staticmethod
+    def hash_token(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
