@@ -57,9 +57,9 @@ def authenticate(request=None) -> User:
             headers=_challenge(),
         )
     row = db.session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.token_hash == ApiToken.hash_token(secret)
-        )
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == ApiToken.hash_token(secret))
     ).first()
     if row is None:
         raise _unauthorised("invalid_token", _("This API token is not valid."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.api.operations import MAX_NAME
@@ -27,10 +28,10 @@ class CreateTokenForm(FlaskForm):
     expires_in_days = SelectField(
         _l("Valid for"),
         choices=[
-            ("30", _l("30 days")),
-            ("90", _l("90 days")),
-            ("365", _l("One year")),
-            ("never", _l("Until revoked")),
+            SelectChoice("30", _l("30 days")),
+            SelectChoice("90", _l("90 days")),
+            SelectChoice("365", _l("One year")),
+            SelectChoice("never", _l("Until revoked")),
         ],
         default="90",
     )

@@ -54,9 +54,7 @@ FILTER_PARAMETERS = [
     ),
     _array_parameter("organisation", "Id of an implementing organisation or associated entity.", {"type": "integer"}),
     _array_parameter("status", "Status of the grant.", {"type": "string", "enum": list(GRANT_STATUS_VALUES)}),
-    _array_parameter(
-        "year", "Year of the award.", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
-    ),
+    _array_parameter("year", "Year of the award.", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}),
 ]
 
 

@@ -48,10 +48,7 @@ def grant_object(grant: Grant, config) -> dict:
         ],
         "recipientOrganization": [{"id": f"{prefix}-ORG-{lead.id}", "name": lead.legal_name}],
         "fundingOrganization": [{"id": config["FACILITY_FUNDER_REF"], "name": config["FACILITY_FUNDER_NAME"]}],
-        "beneficiaryLocation": [
-            {"name": countries.name(code, "en"), "countryCode": code}
-            for code in grant.countries
-        ],
+        "beneficiaryLocation": [{"name": countries.name(code, "en"), "countryCode": code} for code in grant.countries],
         "grantProgramme": [{"code": grant.call.reference, "title": grant.call.title}],
         "fromOpenCall": "Yes",
     }

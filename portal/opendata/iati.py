@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from xml.etree import ElementTree as ET  # noqa: N817 - the usual name; we only build and serialise our own elements
+from xml.etree import ElementTree as ET  # we only build and serialise our own elements (nothing is parsed)
 
 from portal.core import countries
 from portal.core.db import utcnow
@@ -111,7 +111,9 @@ def activity(grant: Grant, config) -> ET.Element:
     _narrative(element, "title", grant.title)
     _narrative(element, "description", describe(grant, facility_name), type="1")
 
-    _narrative(element, "participating-org", config["FACILITY_FUNDER_NAME"], ref=config["FACILITY_FUNDER_REF"], role="1")
+    _narrative(
+        element, "participating-org", config["FACILITY_FUNDER_NAME"], ref=config["FACILITY_FUNDER_REF"], role="1"
+    )
     _narrative(element, "participating-org", config["FACILITY_ORG_NAME"], ref=config["FACILITY_ORG_REF"], role="2")
     _narrative(
         element,
@@ -143,11 +145,15 @@ def activity(grant: Grant, config) -> ET.Element:
     for code, percentage in country_percentages(grant.country_rows):
         _sub(element, "recipient-country", code=code, percentage=str(percentage))
 
-    _narrative(element, "sector", DAC_MIGRATION_SECTOR_NAME, vocabulary="1", code=DAC_MIGRATION_SECTOR, percentage="100")
+    _narrative(
+        element, "sector", DAC_MIGRATION_SECTOR_NAME, vocabulary="1", code=DAC_MIGRATION_SECTOR, percentage="100"
+    )
     if grant.domains:
         shares = _even_split(len(grant.domains))
         for domain, share in zip(grant.domains, shares, strict=True):
-            _narrative(element, "sector", domain.name_en, vocabulary="99", code=f"JVAP-{domain.number}", percentage=share)
+            _narrative(
+                element, "sector", domain.name_en, vocabulary="99", code=f"JVAP-{domain.number}", percentage=share
+            )
 
     _sub(element, "default-finance-type", code="110")  # standard grant
     _sub(element, "default-aid-type", code="C01")  # project-type interventions
@@ -198,4 +204,3 @@ def document(grants: Iterable[Grant], config) -> Iterator[str]:
     for grant in grants:
         yield ET.tostring(activity(grant, config), encoding="unicode") + "\n"
     yield "</iati-activities>\n"
-

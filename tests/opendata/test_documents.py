@@ -62,7 +62,7 @@ def _giving(client):
 
 
 def test_iati_is_valid_and_complete(client, portfolio, iati_schema, app):
-    response, root = _iati(client)
+    _response, root = _iati(client)
     iati_schema.assertValid(root)
     assert root.get("version") == "2.03"
     activities = root.findall("iati-activity")
