@@ -68,6 +68,16 @@ class Config:
     FACILITY_NAME = _env("FACILITY_NAME", "Migration Dialogues Grant Facility")
     FACILITY_ORG_REF = _env("FACILITY_ORG_REF", "XM-DAC-47066")
     FACILITY_SIGNATORY = _env("FACILITY_SIGNATORY", "Head of the Grant Facility")
+    # Open data (portal/opendata): who publishes, who is accountable, who funds. IATI organisation identifiers
+    # (https://iatistandard.org/en/guidance/preparing-organisation/organisation-account/how-to-create-your-org-id/);
+    # the default publisher reference is a placeholder that production must replace with the registered one.
+    FACILITY_IATI_REF = _env("FACILITY_IATI_REF", "XI-IATI-GRANTFACILITY")
+    FACILITY_IATI_ORG_TYPE = _env("FACILITY_IATI_ORG_TYPE", "40")  # IATI OrganisationType; 40: multilateral
+    FACILITY_ORG_NAME = _env("FACILITY_ORG_NAME", "Implementing organisation of the grant facility")
+    FACILITY_FUNDER_REF = _env("FACILITY_FUNDER_REF", "XI-IATI-EC_INTPA")
+    FACILITY_FUNDER_NAME = _env("FACILITY_FUNDER_NAME", "European Union")
+    # 360Giving identifiers start with the publisher's prefix (assigned by 360Giving on registration).
+    OPEN_DATA_360G_PREFIX = _env("OPEN_DATA_360G_PREFIX", "360G-grantfacility")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every area's models so that metadata (and Alembic) sees the whole schema."""
     from portal.accounts import models as _accounts  # noqa: F401
+    from portal.api import models as _api  # noqa: F401
     from portal.calls import models as _calls  # noqa: F401
     from portal.core import audit as _audit  # noqa: F401
     from portal.documents import models as _documents  # noqa: F401
@@ -91,12 +92,15 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.routes import bp as accounts_bp
     from portal.admin.routes import bp as admin_bp
+    from portal.api.routes import bp as api_bp
+    from portal.api.token_routes import bp as api_tokens_bp
     from portal.calls.routes import bp as calls_bp
     from portal.consortia.routes import bp as consortia_bp
     from portal.documents.routes import bp as documents_bp
     from portal.evaluation.routes import bp as evaluation_bp
     from portal.grants.routes import bp as grants_bp
     from portal.main.routes import bp as main_bp
+    from portal.opendata.routes import bp as opendata_bp
     from portal.organisations.routes import bp as organisations_bp
     from portal.proposals.routes import bp as proposals_bp
 
@@ -111,8 +115,15 @@ def _register_blueprints(app: Flask) -> None:
         evaluation_bp,
         grants_bp,
         documents_bp,
+        opendata_bp,
+        api_bp,
+        api_tokens_bp,
     ):
         app.register_blueprint(bp)
+    # The JSON API authenticates with bearer tokens, never with the session cookie: no CSRF token to check.
+    from portal.extensions import csrf
+
+    csrf.exempt(api_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -121,7 +132,11 @@ def _register_error_pages(app: Flask) -> None:
 
     from portal.extensions import db
 
-    def page(code: int, title, message):
+    def page(code: int, title, message, error: Exception | None = None):
+        if request.path.startswith("/api/"):  # the JSON API answers in JSON, even for unknown routes
+            from portal.api.errors import http_error_response
+
+            return http_error_response(code, error)
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     @app.errorhandler(400)
@@ -146,7 +161,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(e):
-        return page(405, _l("Not allowed"), _l("This action cannot be done this way."))
+        return page(405, _l("Not allowed"), _l("This action cannot be done this way."), e)
 
     @app.errorhandler(413)
     def too_large(e):

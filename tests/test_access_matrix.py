@@ -2,7 +2,7 @@
 
 Routes come from the URL map, so a new route without a row here fails `test_every_route_has_a_rule`.
 Outcomes: "ok" (the view ran: 2xx, a redirect that is not to the sign-in page, or a 400/409 for an empty form),
-"login" (redirected to sign in), 403, 404."""
+"login" (redirected to sign in), 401 (the JSON API without a bearer token: a session is not enough), 403, 404."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from portal.accounts.models import Invitation, User
+from portal.api.operations import create_token
 from portal.core import storage
 from portal.core.access import ACCESS_ATTR
 from portal.core.db import utcnow
@@ -33,7 +34,7 @@ ROLES = (
     "admin",
 )
 
-OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
+OK, LOGIN, UNAUTHORISED, FORBIDDEN, HIDDEN = "ok", "login", 401, 403, 404
 
 
 def expect(default, **overrides):
@@ -56,6 +57,8 @@ LEAD_MEMBERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK)
 CONSORTIUM_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN)
 # The invitation of the "partner" organisation to the draft's consortium: its members only.
 INVITED_MEMBERS = expect(HIDDEN, anonymous=LOGIN, partner=OK)
+# The JSON API reads bearer tokens only (tests/api cover tokens): signed in or not, without one it is 401.
+TOKEN_ONLY = expect(UNAUTHORISED)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -255,6 +258,21 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ),
     ("documents.retry", "POST"): ({"document_id": "@document"}, STAFF),
     ("documents.verify", "GET"): ({"code": "@verification_code"}, PUBLIC),
+    # open data and the JSON API
+    ("opendata.index", "GET"): ({}, PUBLIC),
+    ("opendata.iati_xml", "GET"): ({}, PUBLIC),
+    ("opendata.giving360_json", "GET"): ({}, PUBLIC),
+    ("api.openapi_json", "GET"): ({}, PUBLIC),
+    ("api.grants", "GET"): ({}, TOKEN_ONLY),
+    ("api.grant", "GET"): ({"agreement_number": "@agreement_number"}, TOKEN_ONLY),
+    ("api.summary", "GET"): ({}, TOKEN_ONLY),
+    ("api_tokens.index", "GET"): ({}, STAFF),
+    ("api_tokens.index", "POST"): ({}, STAFF),
+    # the manager's own token: another staff member may not know it exists
+    ("api_tokens.revoke", "POST"): (
+        {"token_id": "@manager_token"},
+        expect(FORBIDDEN, anonymous=LOGIN, manager=OK, admin=HIDDEN),
+    ),
 }
 
 
@@ -344,6 +362,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     db.session.add_all([grant, document, invitation])
     call_document, call_question = _call_extras(call, users["applicant"])
     db.session.commit()
+    manager_token, _secret = create_token(users["manager"], "Matrix", 30, by=users["manager"])
+    db.session.commit()
     return {
         "users": {role: user.id for role, user in users.items()},
         "org_a": org_a.id,
@@ -366,6 +386,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "membership_request": membership_request.id,
         "call_document": call_document.id,
         "call_question": call_question.id,
+        "agreement_number": grant.agreement_number,
+        "manager_token": manager_token.id,
     }
 
 
@@ -393,7 +415,7 @@ def _call_extras(call, asker):
 def _outcome(response) -> object:
     if response.status_code in (301, 302, 303):
         return LOGIN if "/login" in response.headers.get("Location", "") else OK
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return response.status_code
     assert response.status_code < 500, f"server error {response.status_code}"
     return OK
@@ -445,6 +467,7 @@ def test_access(app, world, login, endpoint, method):
         try:
             response = client.open(url, method=method, data={})
             seen[role] = _outcome(response)
+            response.close()  # ends a streamed response (the open-data files) and its request context
         finally:
             db.session.remove()
             savepoint.rollback()

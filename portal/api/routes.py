@@ -1,0 +1,120 @@
+"""The read-only JSON API, v1: grants (filtered as on the portfolio dashboard, paginated), one grant, and the
+portfolio's headline figures; its OpenAPI description is public. Every error is JSON (portal/api/errors.py)."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from portal.api import openapi, queries, serialisers
+from portal.api.auth import token_required
+from portal.api.errors import ApiError, error_response
+from portal.core.access import public
+from portal.core.db import utcnow
+from portal.portfolio.filters import parse_filters
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_PAGE = 25, 100, 100_000
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    return error_response(error)
+
+
+@bp.after_request
+def no_store(response):
+    # Answers depend on who asks: shared caches must not keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _bad_arguments(errors: list[tuple[str, str]]) -> ApiError:
+    return ApiError(
+        400,
+        "invalid_arguments",
+        _("Some query arguments cannot be used: see details."),
+        details=[{"argument": argument, "message": message} for argument, message in errors],
+    )
+
+
+def _filters():
+    filters, errors = parse_filters(request.args)
+    return filters, errors
+
+
+def _int_argument(name: str, default: int, maximum: int, errors: list) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.isdigit() and 1 <= int(raw) <= maximum:
+        return int(raw)
+    errors.append((name, _("“%(value)s” is not a number from 1 to %(max)s.", value=raw[:40], max=maximum)))
+    return default
+
+
+@bp.route("/v1/grants", methods=["GET"])
+@token_required
+def grants():
+    filters, errors = _filters()
+    page = _int_argument("page", 1, MAX_PAGE, errors)
+    per_page = _int_argument("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
+    if errors:
+        raise _bad_arguments(errors)
+    total, items, paid = queries.grants_page(filters, page, per_page)
+    pages = max(1, math.ceil(total / per_page))
+
+    def link(number: int) -> str:
+        return url_for("api.grants", page=number, per_page=per_page, _external=True, **filters.as_args())
+
+    return jsonify(
+        {
+            "grants": [serialisers.grant(g, paid.get(g.id, 0 * g.amount)) for g in items],
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+            "pages": pages,
+            "links": {
+                "self": link(page),
+                "first": link(1),
+                "last": link(pages),
+                "next": link(page + 1) if page < pages else None,
+                "prev": link(min(page - 1, pages)) if page > 1 else None,
+            },
+        }
+    )
+
+
+@bp.route("/v1/grants/<path:agreement_number>", methods=["GET"])
+@token_required
+def grant(agreement_number: str):
+    item, paid = queries.grant_by_number(agreement_number)
+    if item is None:
+        raise ApiError(
+            404,
+            "not_found",
+            _("There is no grant with the agreement number “%(number)s”.", number=agreement_number[:60]),
+        )
+    return jsonify(serialisers.grant_detail(item, paid, utcnow().date()))
+
+
+@bp.route("/v1/portfolio/summary", methods=["GET"])
+@token_required
+def summary():
+    filters, errors = _filters()
+    if errors:
+        raise _bad_arguments(errors)
+    figures = serialisers.summary(queries.summary(filters))
+    return jsonify({**figures, "filters": filters.as_args()})
+
+
+@bp.route("/v1/openapi.json", methods=["GET"])
+@public
+def openapi_json():
+    response = jsonify(openapi.document(url_for("main.home", _external=True).rstrip("/")))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
