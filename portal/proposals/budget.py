@@ -620,6 +620,15 @@ def save_budget(proposal: Proposal, budget: BudgetInput, *, by, expected_version
         proposal.total_budget = total
     if proposal.requested_amount != requested:
         proposal.requested_amount = requested
+    # Each co-applicant's share of the grant follows from the budget (one source of truth): its costs at the
+    # budget's funding rate. Associated entities receive nothing.
+    for partner in proposal.partners:
+        share = None
+        if partner.role == PartnerRole.CO_APPLICANT and requested and total:
+            costs = totals.by_partner.get(partner.id, Decimal(0))
+            share = (costs * requested / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if costs else None
+        if partner.budget_share != share:
+            partner.budget_share = share
     section.data = {"lines": len(filled), "cofinancing_sources": len(sources)}
     db.session.flush()
     after = budget_facts(proposal)

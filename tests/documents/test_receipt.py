@@ -288,7 +288,8 @@ def test_the_receipt_lists_consortium_budget_and_attachments(
     assert client.post(f"/proposals/{draft.id}/submit").status_code == 302
     assert _reload_status(session, draft) == ProposalStatus.SUBMITTED
     text = pdf_text(storage.get(_receipt(session, draft).storage_key))
-    assert "Institut Malien de Recherche, Mali Co-applicant Accepted €40,000.00" in text
+    # The share of the grant follows from the budget: €5,000.00 of costs at the funding rate (120,000 / 140,000).
+    assert "Institut Malien de Recherche, Mali Co-applicant Accepted €4,285.71" in text
     assert "Field visits (trip)" in text and "€5,000.00" in text
     assert "Own funds" in text and "€20,000.00" in text
     assert "statuts-ASM.pdf" in text and "17 bytes" in text

@@ -335,3 +335,32 @@ def test_rates_shown_are_rounded_towards_the_calls_limits(rq, session, make_call
     ]
     _budget(session, proposal, direct="100000.00", indirect="7000.01")
     assert budgets.budget_summary(proposal)["indirect_rate"] == "7.01"
+
+
+def test_each_co_applicants_share_of_the_grant_follows_from_the_budget(session, complete_draft, make_org, applicant):
+    from portal.proposals.budget import read_budget_form, save_budget
+    from portal.proposals.models import ProposalPartner
+
+    co = ProposalPartner(organisation=make_org(country="ML"), role="co_applicant", status="accepted")
+    associated = ProposalPartner(organisation=make_org(country="FR"), role="associated", status="accepted")
+    complete_draft.partners += [co, associated]
+    session.flush()
+    form = {
+        "line-0-partner": "lead",
+        "line-0-category": "human_resources",
+        "line-0-description": "Coordinator",
+        "line-0-quantity": "10",
+        "line-0-unit_cost": "6000",
+        "line-1-partner": str(co.id),
+        "line-1-category": "travel",
+        "line-1-description": "Visits",
+        "line-1-quantity": "4",
+        "line-1-unit_cost": "1000",
+        "source-0-source": "Own funds",
+        "source-0-amount": "6400",
+    }
+    save_budget(complete_draft, read_budget_form(form, complete_draft), by=applicant, expected_version=None)
+    session.commit()
+    # Total 64,000.00, requested 57,600.00 (90%): the co-applicant's 4,000.00 of costs give 3,600.00 of the grant.
+    assert complete_draft.requested_amount == Decimal("57600.00")
+    assert co.budget_share == Decimal("3600.00") and associated.budget_share is None

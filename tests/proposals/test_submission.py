@@ -215,7 +215,8 @@ def test_the_snapshot_holds_the_whole_proposal(rq, session, applicant, full_draf
     assert data["sections"]["risks"]["data"]["risks"][0]["mitigation"] == "Plan early."
     partners = {p["legal_name"]: p for p in data["partners"]}
     assert partners["Institut Malien de Recherche"]["status"] == "accepted"
-    assert partners["Institut Malien de Recherche"]["budget_share"] == "40000.00"
+    # Its share of the grant follows from the budget: its costs (€5,000.00) at the funding rate (120,000 / 140,000).
+    assert partners["Institut Malien de Recherche"]["budget_share"] == "4285.71"
     assert partners["Commune de Lyon Partenariats"]["role"] == "associated"
     lines = data["budget_lines"]
     assert [line["total"] for line in lines] == ["54000.00", "5000.00", "72000.00", "9000.00"]
