@@ -99,7 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.grants.routes import bp as grants_bp
     from portal.main.routes import bp as main_bp
     from portal.organisations.routes import bp as organisations_bp
+    from portal.portfolio.routes import bp as portfolio_bp
     from portal.proposals.routes import bp as proposals_bp
+    from portal.search.routes import bp as search_bp
 
     for bp in (
         main_bp,
@@ -112,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
         evaluation_bp,
         grants_bp,
         documents_bp,
+        portfolio_bp,
+        search_bp,
     ):
         app.register_blueprint(bp)
 
