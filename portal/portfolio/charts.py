@@ -13,7 +13,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 from importlib import resources
 
@@ -87,27 +87,38 @@ def _config(**kw) -> dict:
     }
 
 
+def _axis(chart, values: list, formatter, axis_formatter, integral: bool) -> None:
+    """Printed values written exactly by `formatter`; the value axis by `axis_formatter` (short: "€150K"), with
+    whole-number ticks for counts."""
+    chart.formatter = lambda v: formatter(_exact(v))
+    chart.value_formatter = lambda v: axis_formatter(_exact(v))
+    top = int(max(values, default=0))
+    if integral and top <= 12:
+        chart.y_labels = list(range(0, top + 1))
+
+
 def bar_chart(
     title: str,
     desc: str,
     labels: list[str],
     values: list[Decimal | int],
     formatter,
-    horizontal: bool = True,
+    axis_formatter=None,
+    integral: bool = False,
 ) -> Markup:
-    """One series of bars; `formatter` writes each value (money, a count) as the table under the chart does."""
-    height = max(160, 48 + 34 * len(labels)) if horizontal else 320
-    chart_class = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = chart_class(**_config(width=720, height=height, x_label_rotation=0 if horizontal else 30))
-    chart.x_labels = labels
-    # pygal draws floats; the value printed on each bar is written from the exact figure by `formatter`.
-    chart.value_formatter = lambda v: formatter(_exact(v))
-    chart.add(title, [float(v) for v in values])
+    """One series of horizontal bars; `formatter` writes each value (money, a count) as the table under the chart
+    does."""
+    chart = pygal.HorizontalBar(**_config(width=720, height=max(170, 60 + 38 * len(labels))))
+    # pygal draws the first bar at the bottom: reversed, the chart reads in the table's order, top down.
+    chart.x_labels = list(reversed(labels))
+    _axis(chart, values, formatter, axis_formatter or formatter, integral)
+    # pygal draws floats; what is printed on each bar is written from the exact figure.
+    chart.add(title, [float(v) for v in reversed(values)])
     return _accessible(chart.render(is_unicode=True), title, desc)
 
 
 def series_chart(
-    title: str, desc: str, labels: list[str], series: list[tuple[str, list[Decimal]]], formatter
+    title: str, desc: str, labels: list[str], series: list[tuple[str, list[Decimal]]], formatter, axis_formatter=None
 ) -> Markup:
     """Several series of bars side by side (e.g. paid and still to pay per quarter), with a legend."""
     chart = pygal.Bar(
@@ -121,7 +132,7 @@ def series_chart(
         )
     )
     chart.x_labels = labels
-    chart.value_formatter = lambda v: formatter(_exact(v))
+    _axis(chart, [v for _name, values in series for v in values], formatter, axis_formatter or formatter, False)
     for name, values in series:
         chart.add(name, [float(v) for v in values])
     return _accessible(chart.render(is_unicode=True), title, desc)
@@ -171,7 +182,10 @@ def buckets(maximum: Decimal | int, integral: bool) -> list[Bucket]:
         edges = [(Decimal(1) + step * i, min(step * (i + 1), maximum)) for i in range(n)]
         edges = [(low, high) for low, high in edges if low <= high]
     else:
+        # Round numbers for the legend: the step rounded up to two significant digits (45,000.10 -> 46,000).
         step = maximum / 5
+        magnitude = Decimal(10) ** (step.adjusted() - 1)
+        step = (step / magnitude).to_integral_value(rounding=ROUND_CEILING) * magnitude
         edges = [(step * i, step * (i + 1)) for i in range(5)]
     colours = MAP_LEVELS[-len(edges) :] if len(edges) < 5 else MAP_LEVELS
     return [Bucket(level=i + 1, colour=colours[i], low=low, high=high) for i, (low, high) in enumerate(edges)]

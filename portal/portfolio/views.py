@@ -3,9 +3,11 @@ reader's language. Kept out of the routes so that they stay thin, and out of `qu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel.numbers import format_compact_currency
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext, pgettext
@@ -19,6 +21,16 @@ from portal.portfolio.filters import PortfolioFilters
 
 def _count(value) -> str:
     return i18n.number(Decimal(value), places=0)
+
+
+def _short(name: str) -> str:
+    """A dialogue's name for a chart's axis: its abbreviation when it has one ("… Dialogue (C2CMMD)" -> "C2CMMD")."""
+    match = re.search(r"\(([^)]{2,12})\)\s*$", name)
+    return match.group(1) if match else name
+
+
+def _compact_money(value) -> str:
+    return format_compact_currency(Decimal(value), "EUR", locale=i18n.locale_code(), fraction_digits=1)
 
 
 def _grants(value) -> str:
@@ -75,6 +87,7 @@ def dashboard(filters: PortfolioFilters, period: str) -> Dashboard:
             [_("Domain %(number)s", number=s.obj.number) for s in domains],
             [s.amount for s in domains],
             i18n.money,
+            _compact_money,
         )
         if any(s.grants for s in domains)
         else None
@@ -86,9 +99,10 @@ def dashboard(filters: PortfolioFilters, period: str) -> Dashboard:
                 "Bar chart of the amount of the selected grants linked to each dialogue; the table below gives the "
                 "figures."
             ),
-            [i18n.localized(s.obj, "name") for s in dialogues],
+            [_short(i18n.localized(s.obj, "name")) for s in dialogues],
             [s.amount for s in dialogues],
             i18n.money,
+            _compact_money,
         )
         if any(s.grants for s in dialogues)
         else None
@@ -103,6 +117,7 @@ def dashboard(filters: PortfolioFilters, period: str) -> Dashboard:
             [name(s.key) for s in per_country],
             [s.grants for s in per_country],
             _count,
+            integral=True,
         )
         if per_country
         else None
@@ -117,6 +132,7 @@ def dashboard(filters: PortfolioFilters, period: str) -> Dashboard:
             [p.key for p in payments],
             [(_("Paid"), [p.paid for p in payments]), (_("Planned, not yet paid"), [p.planned for p in payments])],
             i18n.money,
+            _compact_money,
         )
         if payments
         else None
