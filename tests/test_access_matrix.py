@@ -246,6 +246,13 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ),
     ("documents.retry", "POST"): ({"document_id": "@document"}, STAFF),
     ("documents.verify", "GET"): ({"code": "@verification_code"}, PUBLIC),
+    # portfolio and search: staff only (implementing organisations see their grants through the grant pages)
+    ("portfolio.dashboard", "GET"): ({}, STAFF),
+    ("portfolio.country", "GET"): ({"code": "SN"}, STAFF),
+    ("portfolio.organisation", "GET"): ({"org_id": "@org_a"}, STAFF),
+    ("portfolio.export_csv", "GET"): ({}, STAFF),
+    ("portfolio.export_xlsx", "GET"): ({}, STAFF),
+    ("search.search", "GET"): ({"q": "Organisation"}, STAFF),
 }
 
 

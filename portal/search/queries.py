@@ -7,9 +7,9 @@ rows, each limited to `LIMIT + 1` rows (the extra one only says that there are m
 How words are matched is chosen by `text_match` from the database in use:
 - PostgreSQL: full-text search with the 'simple' configuration (no stemming: names and references in any language),
   accents ignored through `unaccent` when the extension is installed (migration 0005), each word as a prefix
-  ("diaspo" finds "diaspora"); every word must match;
-- other databases (SQLite in development and tests): every word must appear, case-insensitively, in one of the
-  columns (LIKE).
+  ("diaspo" finds "diaspora"; a single letter or digit only as a whole word); every word must match;
+- SQLite (development and tests): every word must start a word of one of the columns, whatever the case and
+  accents (LIKE on the column folded by `portal_fold`, a function registered on each SQLite connection).
 References, acronyms and e-mail addresses are also matched as plain substrings (ILIKE) on both, so that part of an
 agreement number ("2026-01-G0") or a whole address is found.
 """
@@ -17,11 +17,13 @@ agreement number ("2026-01-G0") or a whole address is found.
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, event, false, func, literal, or_, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
@@ -40,8 +42,8 @@ KINDS = ("calls", "proposals", "grants", "organisations")
 
 
 def words(query: str) -> list[str]:
-    """The words of the query (letters and digits), at most MAX_WORDS; punctuation only separates them."""
-    return list(dict.fromkeys(w.casefold() for w in re.findall(r"\w+", query)))[:MAX_WORDS]
+    """The words of the query (letters and digits), at most MAX_WORDS; anything else only separates them."""
+    return list(dict.fromkeys(_fold(w) for w in re.findall(r"[^\W_]+", query)))[:MAX_WORDS]
 
 
 def _fold(value: str) -> str:
@@ -93,12 +95,34 @@ def text_match(columns: list, query: str) -> ColumnElement[bool]:
         return false()
     if _dialect() == "postgresql":
         document = func.concat_ws(" ", *columns)
-        # Words are letters, digits and "_" only (see `words`): none of tsquery's operators can reach it.
-        tsquery = " & ".join(f"{term}:*" for term in terms)
-        if _has_unaccent(str(db.session.get_bind().url)):
+        # Words are letters and digits only (see `words`): none of tsquery's operators can reach it.
+        tsquery = " & ".join(term if len(term) == 1 else f"{term}:*" for term in terms)
+        if _has_unaccent(str(db.engine.url)):
             document, tsquery = func.unaccent(document), func.unaccent(literal(tsquery))
         return func.to_tsvector("simple", document).op("@@")(func.to_tsquery("simple", tsquery))
-    return and_(*[or_(*[column.ilike(f"%{_escape_like(term)}%", escape="\\") for column in columns]) for term in terms])
+    # As full-text search does: each word starts a word of one of the columns, whatever the case and accents
+    # (portal_fold, registered below, turns "Réseau Sénégalais (RSD)" into " reseau senegalais rsd ").
+    folded = [func.portal_fold(column) for column in columns]
+    return and_(*[or_(*[column.like(_word_pattern(term), escape="\\") for column in folded]) for term in terms])
+
+
+def fold_for_search(value: str | None) -> str:
+    """Lower case, no accents, punctuation as spaces, one space before and after."""
+    if value is None:
+        return " "
+    return " " + re.sub(r"[\W_]+", " ", _fold(value)) + " "
+
+
+@event.listens_for(Engine, "connect")
+def _register_sqlite_fold(dbapi_connection, _record) -> None:
+    """SQLite has no unaccent and its lower() knows ASCII only: give its connections `portal_fold`."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("portal_fold", 1, fold_for_search, deterministic=True)
+
+
+def _word_pattern(term: str) -> str:
+    """A word starting with `term`; a single letter or digit only as a whole word ("a" in "CFP-PF-A", not "and")."""
+    return f"% {_escape_like(term)} %" if len(term) == 1 else f"% {_escape_like(term)}%"
 
 
 def substring_match(columns: list, query: str) -> ColumnElement[bool]:
