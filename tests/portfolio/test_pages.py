@@ -176,3 +176,13 @@ def test_the_header_links_the_portfolio_and_search_for_staff_only(world, app, lo
     html = applicant.get("/calls").get_data(as_text=True)
     assert "/grants" in html  # the applicant's own menu is there
     assert 'href="/portfolio"' not in html and 'action="/search"' not in html
+
+
+def test_the_dashboard_in_french(world, app, login, make_user):
+    client = login(app.test_client(), make_user("manager", locale="fr"))
+    response = client.get("/portfolio")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'lang="fr"' in html
+    assert "Sénégal" in html  # country names in the reader's language (table and map)
+    assert "705\u202f000,49\u00a0€" in html or "705 000,49 €" in html
