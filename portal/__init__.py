@@ -102,7 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main.routes import bp as main_bp
     from portal.opendata.routes import bp as opendata_bp
     from portal.organisations.routes import bp as organisations_bp
+    from portal.portfolio.routes import bp as portfolio_bp
     from portal.proposals.routes import bp as proposals_bp
+    from portal.search.routes import bp as search_bp
 
     for bp in (
         main_bp,
@@ -118,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
         opendata_bp,
         api_bp,
         api_tokens_bp,
+        portfolio_bp,
+        search_bp,
     ):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, never with the session cookie: no CSRF token to check.

@@ -273,6 +273,13 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"token_id": "@manager_token"},
         expect(FORBIDDEN, anonymous=LOGIN, manager=OK, admin=HIDDEN),
     ),
+    # portfolio and search: staff only (implementing organisations see their grants through the grant pages)
+    ("portfolio.dashboard", "GET"): ({}, STAFF),
+    ("portfolio.country", "GET"): ({"code": "SN"}, STAFF),
+    ("portfolio.organisation", "GET"): ({"org_id": "@org_a"}, STAFF),
+    ("portfolio.export_csv", "GET"): ({}, STAFF),
+    ("portfolio.export_xlsx", "GET"): ({}, STAFF),
+    ("search.search", "GET"): ({"q": "Organisation"}, STAFF),
 }
 
 

@@ -1,0 +1,124 @@
+"""The portfolio for programme managers: the dashboard with its filters and charts, a page per country and per
+implementing organisation, and the exports of the filtered portfolio. Staff only: implementing organisations see
+their own grants through the grant pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from portal.core import countries
+from portal.core.access import load, role_required
+from portal.organisations.models import Organisation
+from portal.portfolio import exports, queries, views
+from portal.portfolio.filters import parse_filters
+
+bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
+
+PERIODS = ("quarter", "month")
+
+
+def _filters():
+    filters, errors = parse_filters(request.args)
+    period = request.args.get("period", "quarter")
+    if period not in PERIODS:
+        errors.append(("period", _("Payments can be shown by month or by quarter.")))
+        period = "quarter"
+    return filters, errors, period
+
+
+@bp.route("", methods=["GET"])
+@role_required("manager")
+def dashboard():
+    filters, errors, period = _filters()
+    return render_template(
+        "portfolio/dashboard.html",
+        filters=filters,
+        errors=errors,
+        period=period,
+        options=views.filter_options(queries.filter_choices()),
+        summary=queries.summary(filters),
+        page=views.dashboard(filters, period),
+    )
+
+
+@bp.route("/countries/<code>", methods=["GET"])
+@role_required("manager")
+def country(code: str):
+    if len(code) != 2 or not code.isalpha() or not countries.is_valid(code):
+        abort(404)
+    if code != code.upper():
+        return redirect(url_for(".country", code=code.upper(), **request.args.to_dict(flat=False)))
+    filters, errors, _period = _filters()
+    here = dataclasses.replace(filters, countries=[code])
+    return render_template(
+        "portfolio/country.html",
+        code=code,
+        filters=filters,
+        errors=errors,
+        summary=queries.summary(here),
+        rows=queries.grant_rows(here),
+        organisations=queries.country_organisations(here, code),
+    )
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET"])
+@role_required("manager")
+def organisation(org_id: int):
+    org = load(Organisation, org_id)
+    filters, errors, _period = _filters()
+    here = dataclasses.replace(filters, organisations=[org.id])
+    return render_template(
+        "portfolio/organisation.html",
+        organisation=org,
+        filters=filters,
+        errors=errors,
+        summary=queries.summary(here),
+        rows=queries.grant_rows(here),
+        roles=queries.organisation_roles(here, org.id),
+        partners=queries.organisation_partners(here, org.id),
+    )
+
+
+def _export_filters():
+    """The filters of an export; with a value that cannot be used, back to the dashboard, which names it (an export
+    of a different set of grants than the one asked for would mislead)."""
+    filters, errors = parse_filters(request.args)
+    if errors:
+        flash(_("The export was not made: correct the filters first."), "error")
+        return None, redirect(url_for(".dashboard", **request.args.to_dict(flat=False)))
+    return filters, None
+
+
+def _filename(extension: str) -> str:
+    return f"portfolio-{dt.date.today().isoformat()}.{extension}"
+
+
+@bp.route("/export.csv", methods=["GET"])
+@role_required("manager")
+def export_csv():
+    filters, refusal = _export_filters()
+    if refusal:
+        return refusal
+    rows = queries.grant_rows(filters)
+    return Response(
+        stream_with_context(exports.csv_lines(rows)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
+    )
+
+
+@bp.route("/export.xlsx", methods=["GET"])
+@role_required("manager")
+def export_xlsx():
+    filters, refusal = _export_filters()
+    if refusal:
+        return refusal
+    return Response(
+        exports.xlsx_bytes(queries.grant_rows(filters)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'},
+    )
