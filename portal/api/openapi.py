@@ -219,6 +219,17 @@ SCHEMAS = {
                 "description": "Distinct organisations that lead or co-implement a grant.",
             },
             "associated_entities": {"type": "integer", "minimum": 0},
+            "partnerships_south_north": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Grants whose implementing organisations include one based in Africa (African Union) "
+                "and one based in Europe (EU, EFTA or the United Kingdom).",
+            },
+            "partnerships_south_south": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Grants whose implementing organisations are based in at least two African countries.",
+            },
             "amount_awarded_eur": DECIMAL,
             "cofinancing_eur": DECIMAL,
             "amount_paid_eur": DECIMAL,

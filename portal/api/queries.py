@@ -10,7 +10,7 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from portal.extensions import db
-from portal.grants.models import Grant, GrantCountry, GrantOrganisation, GrantRole, Tranche
+from portal.grants.models import Grant, GrantOrganisation, GrantRole, Tranche
 from portal.portfolio.filters import PortfolioFilters
 
 IMPLEMENTING_ROLES = (GrantRole.LEAD.value, GrantRole.CO_BENEFICIARY.value)
@@ -74,44 +74,30 @@ def _decimal(value) -> Decimal:
 
 
 def summary(filters: PortfolioFilters) -> dict:
-    """The portfolio's headline figures over the filtered grants: two queries (the figures, then the count of
-    grants per status), each a set of aggregates computed by the database."""
+    """The portfolio's headline figures over the filtered grants: the dashboard's own figures (one definition of
+    each, in portal.portfolio.queries), plus the associated entities and the count of grants per status; three
+    queries, each a set of aggregates computed by the database."""
+    from portal.portfolio import queries as portfolio
+
+    figures = portfolio.summary(filters)
     ids: Select = filters.apply(select(Grant.id))
-
-    def scalar(query: Select):
-        return query.scalar_subquery()
-
-    figures = db.session.execute(
-        select(
-            scalar(filters.apply(select(func.count(Grant.id)))).label("grants"),
-            scalar(filters.apply(select(func.sum(Grant.amount)))).label("awarded"),
-            scalar(filters.apply(select(func.sum(Grant.cofinancing)))).label("cofinancing"),
-            scalar(select(func.sum(Tranche.paid_amount)).where(Tranche.grant_id.in_(ids))).label("paid"),
-            scalar(select(func.count(distinct(GrantCountry.country_code))).where(GrantCountry.grant_id.in_(ids))).label(
-                "countries"
-            ),
-            scalar(
-                select(func.count(distinct(GrantOrganisation.organisation_id))).where(
-                    GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES)
-                )
-            ).label("implementers"),
-            scalar(
-                select(func.count(distinct(GrantOrganisation.organisation_id))).where(
-                    GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role == GrantRole.ASSOCIATED.value
-                )
-            ).label("associated"),
+    associated = db.session.scalar(
+        select(func.count(distinct(GrantOrganisation.organisation_id))).where(
+            GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role == GrantRole.ASSOCIATED.value
         )
-    ).one()
+    )
     by_status = dict(
         db.session.execute(filters.apply(select(Grant.status, func.count(Grant.id))).group_by(Grant.status)).all()
     )
     return {
-        "grants": figures.grants or 0,
-        "countries": figures.countries or 0,
-        "implementing_organisations": figures.implementers or 0,
-        "associated_entities": figures.associated or 0,
-        "amount_awarded_eur": _decimal(figures.awarded),
+        "grants": figures.grants,
+        "countries": figures.countries,
+        "implementing_organisations": figures.implementing_organisations,
+        "associated_entities": associated or 0,
+        "partnerships_south_north": figures.south_north,
+        "partnerships_south_south": figures.south_south,
+        "amount_awarded_eur": _decimal(figures.amount_awarded),
         "cofinancing_eur": _decimal(figures.cofinancing),
-        "amount_paid_eur": _decimal(figures.paid),
+        "amount_paid_eur": _decimal(figures.amount_paid),
         "grants_by_status": by_status,
     }

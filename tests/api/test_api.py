@@ -187,8 +187,15 @@ def test_pagination_links_keep_the_filters(client, portfolio, token):
 
 def expected_summary(grants, predicate=lambda g: True) -> dict:
     """The headline figures computed here in Python, independently of the API's SQL."""
+    from portal.core.countries import AFRICAN_UNION, EUROPEAN_UNION
+
     chosen = [g for g in grants if predicate(g)]
     paid = sum((t.paid_amount for g in chosen for t in g.tranches if t.paid_amount), Decimal("0.00"))
+    europe = EUROPEAN_UNION | {"IS", "LI", "NO", "CH", "GB"}
+
+    def implementers(grant) -> set[str]:
+        return {o.organisation.country for o in grant.organisations if o.role in ("lead", "co_beneficiary")}
+
     return {
         "grants": len(chosen),
         "countries": len({c for g in chosen for c in g.countries}),
@@ -198,6 +205,10 @@ def expected_summary(grants, predicate=lambda g: True) -> dict:
         "associated_entities": len(
             {o.organisation_id for g in chosen for o in g.organisations if o.role == "associated"}
         ),
+        "partnerships_south_north": sum(
+            1 for g in chosen if implementers(g) & AFRICAN_UNION and implementers(g) & europe
+        ),
+        "partnerships_south_south": sum(1 for g in chosen if len(implementers(g) & AFRICAN_UNION) >= 2),
         "amount_awarded_eur": str(sum((g.amount for g in chosen), Decimal("0.00"))),
         "cofinancing_eur": str(sum((g.cofinancing for g in chosen), Decimal("0.00"))),
         "amount_paid_eur": str(paid),
