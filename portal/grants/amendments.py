@@ -170,17 +170,23 @@ def check_changes(grant: Grant, kind: str, changes: dict) -> dict:
         if set(given) - set(shares):
             raise GrantError(_l("Only the lead and the co-beneficiaries receive a share of the grant."))
         if total != grant.amount:
-            difference = grant.amount - total
-            raise GrantError(
-                _l(
-                    "The new shares total %(total)s; they must add up to the grant's %(amount)s (%(difference)s %(which)s).",
+            if total < grant.amount:
+                message = _l(
+                    "The new shares total %(total)s; they must add up to the grant's %(amount)s (%(difference)s "
+                    "missing).",
                     total=_money(total),
                     amount=_money(grant.amount),
-                    difference=_money(abs(difference)),
-                    which=_l("missing") if difference > 0 else _l("too much"),
-                ),
-                field="shares",
-            )
+                    difference=_money(grant.amount - total),
+                )
+            else:
+                message = _l(
+                    "The new shares total %(total)s; they must add up to the grant's %(amount)s (%(difference)s "
+                    "too much).",
+                    total=_money(total),
+                    amount=_money(grant.amount),
+                    difference=_money(total - grant.amount),
+                )
+            raise GrantError(message, field="shares")
         if all(Decimal(shares[str(r.organisation_id)]) == r.budget_share for r in funded):
             raise GrantError(_l("The new shares are the same as the current ones."), field="shares")
         return {"mode": "partners", "shares": shares}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.calls.forms import MoneyField
@@ -25,7 +25,7 @@ class StatusForm(FlaskForm):
 class TrancheForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
-        choices=[(k.value, TRANCHE_KIND_LABELS[k]) for k in TrancheKind],
+        choices=[SelectChoice(k.value, TRANCHE_KIND_LABELS[k]) for k in TrancheKind],
         validate_choice=False,
     )
     planned_date = DateField(_l("Planned date"), validators=[Optional()])
@@ -47,7 +47,7 @@ class ReportUploadForm(FlaskForm):
 class ReviewForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve the report")), ("changes", _l("Ask for changes"))],
+        choices=[SelectChoice("approve", _l("Approve the report")), SelectChoice("changes", _l("Ask for changes"))],
         validate_choice=False,
     )
     comment = TextAreaField(_l("Comment"), description=_l("Required when you ask for changes; the lead is told."))
@@ -72,15 +72,18 @@ class CategoryReallocationForm(FlaskForm):
 class PartnerChangeForm(FlaskForm):
     action = RadioField(
         _l("Change"),
-        choices=[("add", _l("An organisation joins the grant")), ("remove", _l("An organisation leaves the grant"))],
+        choices=[
+            SelectChoice("add", _l("An organisation joins the grant")),
+            SelectChoice("remove", _l("An organisation leaves the grant")),
+        ],
         validate_choice=False,
     )
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=False)
     role = SelectField(
         _l("Role of a joining organisation"),
         choices=[
-            (GrantRole.CO_BENEFICIARY.value, _l("Co-beneficiary")),
-            (GrantRole.ASSOCIATED.value, _l("Associated entity")),
+            SelectChoice(GrantRole.CO_BENEFICIARY.value, _l("Co-beneficiary")),
+            SelectChoice(GrantRole.ASSOCIATED.value, _l("Associated entity")),
         ],
         validate_choice=False,
     )
@@ -96,7 +99,10 @@ class PartnerChangeForm(FlaskForm):
 class AmendmentDecisionForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve the amendment")), ("reject", _l("Reject the amendment"))],
+        choices=[
+            SelectChoice("approve", _l("Approve the amendment")),
+            SelectChoice("reject", _l("Reject the amendment")),
+        ],
         validate_choice=False,
     )
     comment = TextAreaField(_l("Comment"), description=_l("Required to reject; the lead is told."))

@@ -86,9 +86,7 @@ def award_grant(
         raise GrantError(_l("The proposal names no country of implementation."))
 
     # Only the organisations that accepted their invitation take part in the grant.
-    partners = [
-        p for p in proposal.partners if p.status == PartnerStatus.ACCEPTED and p.organisation_id is not None
-    ]
+    partners = [p for p in proposal.partners if p.status == PartnerStatus.ACCEPTED and p.organisation_id is not None]
     shares = co_applicant_shares(proposal, partners, amount)
     partner_total = sum((s for s in shares.values() if s is not None), Decimal(0))
     if partner_total > amount:
@@ -285,7 +283,11 @@ def change_status(grant: Grant, action: str, *, by, on: dt.date | None = None, r
             field="reason",
         )
     on = on or utcnow().date()
-    before = {"status": grant.status, "actual_start_date": grant.actual_start_date, "actual_end_date": grant.actual_end_date}
+    before = {
+        "status": grant.status,
+        "actual_start_date": grant.actual_start_date,
+        "actual_end_date": grant.actual_end_date,
+    }
     if move.records == "start":
         grant.actual_start_date = on
     elif move.records == "end":

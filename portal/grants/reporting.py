@@ -37,7 +37,7 @@ STATUS_LABELS = {
 
 
 def report_label(report: GrantReport) -> str:
-    """"Interim financial report", "Final narrative report" (with the title a manager gave, if any)."""
+    """ "Interim financial report", "Final narrative report" (with the title a manager gave, if any)."""
     label = f"{PERIOD_LABELS[ReportPeriod(report.period)]} {TYPE_LABELS[ReportType(report.type)]}"
     return f"{label} — {report.title}" if report.title else label
 

@@ -11,8 +11,9 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
-from portal.core import storage
+from portal.core import i18n, storage
 from portal.core.access import authenticated, load, role_required
 from portal.core.errors import RuleError
 from portal.core.uploads import accepted_list
@@ -131,10 +132,19 @@ def change_status(grant_id: int):
 # -- payments --------------------------------------------------------------------------------------------------
 
 
-def _report_choices(grant: Grant) -> list[tuple[int, str]]:
-    choices = [(0, _("No report"))]
+def _report_choices(grant: Grant) -> list[SelectChoice]:
+    choices = [SelectChoice(0, _("No report"))]
     for report in grant.reports:
-        choices.append((report.id, f"{reporting.report_label(report)} ({_('due on')} {report.due_date.isoformat()})"))
+        choices.append(
+            SelectChoice(
+                report.id,
+                _(
+                    "%(report)s, due on %(date)s",
+                    report=reporting.report_label(report),
+                    date=i18n.date(report.due_date),
+                ),
+            )
+        )
     return choices
 
 
@@ -441,9 +451,9 @@ def _amendment_forms(grant: Grant, which: str | None = None, posted=None) -> dic
     outside = queries.organisations_outside(grant)
     leaving = [row for row in grant.organisations if row.role != GrantRole.LEAD]
     partner_form.organisation_id.choices = (
-        [(0, _("Choose an organisation"))]
-        + [(o.id, _("%(name)s (joins)", name=o.name)) for o in outside]
-        + [(row.organisation_id, _("%(name)s (leaves)", name=row.organisation.name)) for row in leaving]
+        [SelectChoice(0, _("Choose an organisation"))]
+        + [SelectChoice(o.id, _("%(name)s (joins)", name=o.name)) for o in outside]
+        + [SelectChoice(row.organisation_id, _("%(name)s (leaves)", name=row.organisation.name)) for row in leaving]
     )
     return forms
 

@@ -119,9 +119,7 @@ def default_tranches(amount: Decimal, start: dt.date, end: dt.date, reports: lis
     if is_small_action(amount, start, end):
         first = (amount * SMALL_PRE_FINANCING_PCT / HUNDRED).quantize(CENT, rounding=ROUND_DOWN)
         return [
-            Tranche(
-                number=1, kind=TrancheKind.PRE_FINANCING.value, planned_date=start, planned_amount=first, note=""
-            ),
+            Tranche(number=1, kind=TrancheKind.PRE_FINANCING.value, planned_date=start, planned_amount=first, note=""),
             Tranche(
                 number=2,
                 kind=TrancheKind.BALANCE.value,
