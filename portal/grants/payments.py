@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_UP, Decimal
 
 from babel.numbers import format_percent
 from flask_babel import lazy_gettext as _l
@@ -45,10 +45,11 @@ def _date(day: dt.date) -> LazyString:
     return LazyString(i18n.date, day)
 
 
-def _pct(value: Decimal) -> LazyString:
+def _pct_above(value: Decimal) -> LazyString:
+    """A share above a limit, rounded up so that it never reads as the limit itself (90.0001% -> "90.01%")."""
     return LazyString(
         lambda: format_percent(
-            value.quantize(CENT, rounding=ROUND_HALF_UP) / HUNDRED, format="#,##0.00%", locale=i18n.locale_code()
+            value.quantize(CENT, rounding=ROUND_UP) / HUNDRED, format="#,##0.00%", locale=i18n.locale_code()
         )
     )
 
@@ -97,7 +98,7 @@ def _check_schedule(grant: Grant, field: str | None) -> None:
                 "Pre-financing would reach %(amount)s (%(pct)s of the grant); at most %(max_pct)s (%(max)s) is "
                 "allowed.",
                 amount=_money(pre),
-                pct=_pct(pre * HUNDRED / grant.amount),
+                pct=_pct_above(pre * HUNDRED / grant.amount),
                 max_pct=_limit_pct(MAX_PRE_FINANCING_PCT),
                 max=_money(limit),
             ),
