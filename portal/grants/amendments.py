@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from portal.core import audit, i18n, mail
+from portal.core.amounts import AmountError, parse_decimal
 from portal.core.db import utcnow
 from portal.core.urls import external_url
 from portal.extensions import db
@@ -87,10 +88,14 @@ def terms_of(grant: Grant) -> dict:
 
 
 def _amount(value, field: str) -> Decimal:
+    """An amount given as a Decimal or as typed ("100 000", "100,000.50": portal.core.amounts reads them)."""
     try:
-        amount = Decimal(str(value)).quantize(CENT)
-    except (InvalidOperation, ValueError, TypeError):
-        raise GrantError(_l("Enter an amount in euros, for example 150000 or 150000.50."), field=field) from None
+        amount = value if isinstance(value, Decimal) else parse_decimal(str(value if value is not None else ""))
+    except AmountError:
+        amount = None
+    if amount is None:
+        raise GrantError(_l("Enter an amount in euros, for example 150000 or 150000.50."), field=field)
+    amount = amount.quantize(CENT)
     if amount < 0:
         raise GrantError(_l("An amount cannot be negative."), field=field)
     return amount

@@ -72,7 +72,11 @@ def test_raising_a_planned_tranche_is_checked_the_same_way(session, active, cons
 def test_a_schedule_above_the_amount_is_refused(session, active, consortium, in_request):
     message = _refusal(
         lambda: payments.add_tranche(
-            active, kind="balance", planned_date=dt.date(2028, 10, 1), planned_amount=Decimal("100"), by=consortium.manager
+            active,
+            kind="balance",
+            planned_date=dt.date(2028, 10, 1),
+            planned_amount=Decimal("100"),
+            by=consortium.manager,
         )
     )
     assert message == "The payments would total €150,100.00, €100.00 more than the grant's €150,000.00."
@@ -152,32 +156,44 @@ def test_paying_more_pre_financing_than_planned_counts_the_paid_amount(session, 
 
 def test_payments_need_an_active_grant_and_a_date_not_in_the_future(session, awarded, consortium, in_request):
     first = awarded.tranches[0]
-    assert _refusal(
-        lambda: payments.record_payment(first, paid_date=PAST, paid_amount=Decimal("1000"), by=consortium.manager)
-    ) == "Payments are made only while the grant is active."
-    change_status(awarded, "activate", by=consortium.manager, on=START)
-    assert _refusal(
-        lambda: payments.record_payment(
-            first,
-            paid_date=dt.date(2030, 1, 1),
-            paid_amount=Decimal("1000"),
-            by=consortium.manager,
-            today=dt.date(2029, 12, 31),
+    assert (
+        _refusal(
+            lambda: payments.record_payment(first, paid_date=PAST, paid_amount=Decimal("1000"), by=consortium.manager)
         )
-    ) == "A payment cannot be dated in the future."
-    assert _refusal(
-        lambda: payments.record_payment(first, paid_date=PAST, paid_amount=Decimal("0"), by=consortium.manager)
-    ) == "The amount paid must be greater than zero."
+        == "Payments are made only while the grant is active."
+    )
+    change_status(awarded, "activate", by=consortium.manager, on=START)
+    assert (
+        _refusal(
+            lambda: payments.record_payment(
+                first,
+                paid_date=dt.date(2030, 1, 1),
+                paid_amount=Decimal("1000"),
+                by=consortium.manager,
+                today=dt.date(2029, 12, 31),
+            )
+        )
+        == "A payment cannot be dated in the future."
+    )
+    assert (
+        _refusal(
+            lambda: payments.record_payment(first, paid_date=PAST, paid_amount=Decimal("0"), by=consortium.manager)
+        )
+        == "The amount paid must be greater than zero."
+    )
 
 
 def test_a_paid_tranche_can_neither_change_nor_go(session, active, consortium, in_request):
     first, second, _ = active.tranches
     payments.record_payment(first, paid_date=PAST, paid_amount=Decimal("90000"), by=consortium.manager)
-    assert _refusal(
-        lambda: payments.change_tranche(
-            first, kind="pre_financing", planned_date=START, planned_amount=Decimal("1"), by=consortium.manager
+    assert (
+        _refusal(
+            lambda: payments.change_tranche(
+                first, kind="pre_financing", planned_date=START, planned_amount=Decimal("1"), by=consortium.manager
+            )
         )
-    ) == "Tranche 1 is paid: it can no longer change."
+        == "Tranche 1 is paid: it can no longer change."
+    )
     assert _refusal(lambda: payments.remove_tranche(first, by=consortium.manager)) == (
         "Tranche 1 is paid: it cannot be removed."
     )

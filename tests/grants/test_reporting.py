@@ -115,7 +115,9 @@ def test_only_the_lead_uploads_and_only_managers_review(client, login, active, c
     report = active.reports[0]
     login(client, consortium.co_user)  # a co-beneficiary sees the grant, the lead reports
     assert _upload(client, active, report, pdf).status_code == 403
-    assert client.post(f"/grants/{active.id}/reports/{report.id}/review", data={"decision": "approve"}).status_code == 403
+    assert (
+        client.post(f"/grants/{active.id}/reports/{report.id}/review", data={"decision": "approve"}).status_code == 403
+    )
     login(client, consortium.manager)
     assert _upload(client, active, report, pdf).status_code == 403
 
