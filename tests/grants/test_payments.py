@@ -199,7 +199,10 @@ def test_a_paid_tranche_can_neither_change_nor_go(session, active, consortium, i
     )
     payments.remove_tranche(second, by=consortium.manager)
     session.flush()
-    assert [t.number for t in session.scalars(db.select(Tranche).where(Tranche.grant_id == active.id))] == [1, 3]
+    assert [
+        t.number
+        for t in session.scalars(db.select(Tranche).where(Tranche.grant_id == active.id).order_by(Tranche.number))
+    ] == [1, 3]
 
 
 # -- the pages ---------------------------------------------------------------------------------------------------
