@@ -151,16 +151,19 @@ def payment_blockers(tranche: Tranche) -> list[str]:
             )
         else:
             report = tranche.requires_report
-            problems.append(
-                str(
-                    _l(
-                        "Tranche %(number)d needs the %(period)s report due on %(due)s approved first.",
-                        number=tranche.number,
-                        period=_l("interim") if report.period == ReportPeriod.INTERIM else _l("final"),
-                        due=_date(report.due_date),
-                    )
+            if report.period == ReportPeriod.INTERIM:
+                message = _l(
+                    "Tranche %(number)d needs the interim report due on %(due)s approved first.",
+                    number=tranche.number,
+                    due=_date(report.due_date),
                 )
-            )
+            else:
+                message = _l(
+                    "Tranche %(number)d needs the final report due on %(due)s approved first.",
+                    number=tranche.number,
+                    due=_date(report.due_date),
+                )
+            problems.append(str(message))
     return problems
 
 

@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 ALLOWED_KINDS = DEFAULT_KINDS  # PDF, Word, Excel, OpenDocument text, PNG, JPEG
 COMMENT_MAX = 2000
 MIN_CHANGES_COMMENT = 10
-PERIOD_LABELS = {ReportPeriod.INTERIM: _l("Interim"), ReportPeriod.FINAL: _l("Final")}
-TYPE_LABELS = {ReportType.NARRATIVE: _l("narrative report"), ReportType.FINANCIAL: _l("financial report")}
+# Whole labels (not "Interim" + "narrative report"), so that each language orders its own words.
+LABELS = {
+    (ReportPeriod.INTERIM, ReportType.NARRATIVE): _l("Interim narrative report"),
+    (ReportPeriod.INTERIM, ReportType.FINANCIAL): _l("Interim financial report"),
+    (ReportPeriod.FINAL, ReportType.NARRATIVE): _l("Final narrative report"),
+    (ReportPeriod.FINAL, ReportType.FINANCIAL): _l("Final financial report"),
+}
 STATUS_LABELS = {
     ReportStatus.DUE: _l("Due"),
     ReportStatus.SUBMITTED: _l("Submitted"),
@@ -38,7 +43,7 @@ STATUS_LABELS = {
 
 def report_label(report: GrantReport) -> str:
     """ "Interim financial report", "Final narrative report" (with the title a manager gave, if any)."""
-    label = f"{PERIOD_LABELS[ReportPeriod(report.period)]} {TYPE_LABELS[ReportType(report.type)]}"
+    label = str(LABELS[(ReportPeriod(report.period), ReportType(report.type))])
     return f"{label} — {report.title}" if report.title else label
 
 
