@@ -215,7 +215,13 @@ def check_changes(grant: Grant, kind: str, changes: dict) -> dict:
             if role not in (GrantRole.CO_BENEFICIARY, GrantRole.ASSOCIATED):
                 raise GrantError(_l("Choose the role of the new partner."), field="role")
             if role == GrantRole.ASSOCIATED:
-                return {"action": "add", "organisation_id": organisation.id, "role": role, "budget_share": None}
+                return {
+                    "action": "add",
+                    "organisation_id": organisation.id,
+                    "organisation_name": organisation.name,
+                    "role": role,
+                    "budget_share": None,
+                }
             share = _amount(changes.get("budget_share"), "budget_share")
             lead = _lead_row(grant)
             lead_share = lead.budget_share or Decimal("0.00")
@@ -231,14 +237,24 @@ def check_changes(grant: Grant, kind: str, changes: dict) -> dict:
                     ),
                     field="budget_share",
                 )
-            return {"action": "add", "organisation_id": organisation.id, "role": role, "budget_share": str(share)}
+            return {
+                "action": "add",
+                "organisation_id": organisation.id,
+                "organisation_name": organisation.name,
+                "role": role,
+                "budget_share": str(share),
+            }
         if action == "remove":
             row = _row(grant, organisation_id) if organisation_id else None
             if row is None:
                 raise GrantError(_l("Choose the organisation that leaves the grant."), field="organisation_id")
             if row.role == GrantRole.LEAD:
                 raise GrantError(_l("The lead organisation cannot leave the grant."), field="organisation_id")
-            return {"action": "remove", "organisation_id": row.organisation_id}
+            return {
+                "action": "remove",
+                "organisation_id": row.organisation_id,
+                "organisation_name": row.organisation.name,
+            }
         raise GrantError(_l("Choose whether a partner joins or leaves the grant."), field="action")
 
     raise GrantError(_l("Choose the kind of amendment."), field="kind")

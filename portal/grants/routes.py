@@ -5,6 +5,7 @@ operation, commit or roll back, and show the page again with the messages when s
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 
@@ -46,6 +47,15 @@ def _template_helpers() -> dict:
         "amendment_kind_labels": amendments.KIND_LABELS,
         "amendment_status_labels": amendments.STATUS_LABELS,
     }
+
+
+@bp.app_template_filter("iso_date")
+def _iso_date(value: str | None) -> str:
+    """A date kept as text in an amendment's terms ("2027-06-30"), written for the reader."""
+    try:
+        return i18n.date(dt.date.fromisoformat(value)) if value else "—"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _attach(form, exc: RuleError) -> None:

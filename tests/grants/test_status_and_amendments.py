@@ -309,3 +309,28 @@ def test_only_the_lead_and_staff_request_amendments(client, login, active, conso
     assert "Request an amendment" not in page
     login(client, consortium.lead_user)
     assert "Request an amendment" in client.get(f"/grants/{active.id}").text
+
+
+def test_the_amendment_page_shows_what_is_asked_and_the_terms(client, login, active, consortium, make_org, session):
+    newcomer = make_org("Réseau Migration Niger", country="NE", acronym="RMN")
+    amendment = amendments.request_amendment(
+        active,
+        kind="partner_change",
+        changes={"action": "add", "organisation_id": newcomer.id, "role": "co_beneficiary", "budget_share": "20000"},
+        justification=JUSTIFICATION,
+        by=consortium.lead_user,
+    )
+    session.commit()
+    login(client, consortium.co_user)  # participants see it, without the decision form
+    page = client.get(f"/grants/{active.id}/amendments/{amendment.id}").text
+    assert "Réseau Migration Niger (RMN) joins as Co-beneficiary (€20,000.00)" in page
+    assert "Record the decision" not in page
+    login(client, consortium.manager)
+    response = client.post(f"/grants/{active.id}/amendments/{amendment.id}", data={"decision": "reject"})
+    assert response.status_code == 422
+    assert "Give the reason for the rejection in at least 20 characters." in response.text
+    page = client.post(
+        f"/grants/{active.id}/amendments/{amendment.id}", data={"decision": "approve"}, follow_redirects=True
+    ).text
+    assert "Terms before" in page and "€110,000.00" in page and "€90,000.00" in page
+    assert "June 30, 2028" in page
