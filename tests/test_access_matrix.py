@@ -19,7 +19,15 @@ from portal.core.db import utcnow
 from portal.documents.models import Document, DocumentStatus
 from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
-from portal.grants.models import Grant, GrantCountry, GrantOrganisation
+from portal.grants.models import (
+    Amendment,
+    Grant,
+    GrantCountry,
+    GrantOrganisation,
+    GrantReport,
+    GrantReportFile,
+    Tranche,
+)
 from portal.organisations.models import MembershipRequest
 from portal.proposals.models import ProposalAttachment, ProposalPartner, ProposalStatus
 
@@ -59,6 +67,10 @@ CONSORTIUM_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDE
 INVITED_MEMBERS = expect(HIDDEN, anonymous=LOGIN, partner=OK)
 # The JSON API reads bearer tokens only (tests/api cover tokens): signed in or not, without one it is 401.
 TOKEN_ONLY = expect(UNAUTHORISED)
+# A grant's pages: its implementing organisations and staff; the lead's users report; amendments: lead or staff.
+GRANT_PARTICIPANTS = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=OK, manager=OK, admin=OK)
+GRANT_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=FORBIDDEN, admin=FORBIDDEN)
+GRANT_LEAD_OR_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -252,6 +264,23 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"grant_id": "@grant"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=OK, manager=OK, admin=OK),
     ),
+    ("grants.change_status", "POST"): ({"grant_id": "@grant"}, STAFF),
+    ("grants.payment_schedule", "GET"): ({"grant_id": "@grant"}, STAFF),
+    ("grants.add_tranche", "POST"): ({"grant_id": "@grant"}, STAFF),
+    ("grants.change_tranche", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
+    ("grants.remove_tranche", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
+    ("grants.record_payment", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
+    ("grants.report", "GET"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_PARTICIPANTS),
+    ("grants.upload_report", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_LEAD),
+    ("grants.review_report", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, STAFF),
+    ("grants.download_report_file", "GET"): (
+        {"grant_id": "@grant", "report_id": "@report", "file_id": "@report_file"},
+        GRANT_PARTICIPANTS,
+    ),
+    ("grants.request_amendment", "GET"): ({"grant_id": "@grant"}, GRANT_LEAD_OR_STAFF),
+    ("grants.request_amendment", "POST"): ({"grant_id": "@grant"}, GRANT_LEAD_OR_STAFF),
+    ("grants.amendment", "GET"): ({"grant_id": "@grant", "amendment_id": "@amendment"}, GRANT_PARTICIPANTS),
+    ("grants.decide_amendment", "POST"): ({"grant_id": "@grant", "amendment_id": "@amendment"}, STAFF),
     ("documents.download", "GET"): (
         {"document_id": "@document"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK),
@@ -341,6 +370,25 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         GrantOrganisation(organisation=org_partner, role="co_beneficiary", budget_share=Decimal("40000.00")),
     ]
     grant.country_rows = [GrantCountry(country_code="SN", share_pct=Decimal("100.00"))]
+    report_key = storage.new_key("grant-reports", ".pdf")
+    storage.put(report_key, b"%PDF-1.7\n% access-matrix test report\n")
+    grant_report = GrantReport(period="interim", type="narrative", due_date=dt.date(2027, 2, 28), status="submitted")
+    report_file = GrantReportFile(
+        version=1,
+        filename="report.pdf",
+        content_type="application/pdf",
+        size=38,
+        sha256="0" * 64,
+        storage_key=report_key,
+    )
+    grant_report.files = [report_file]
+    grant.reports = [grant_report]
+    tranche = Tranche(number=1, kind="pre_financing", planned_date=dt.date(2026, 1, 1), planned_amount=Decimal("50000"))
+    grant.tranches = [tranche]
+    amendment = Amendment(
+        number=1, kind="no_cost_extension", changes={"end_date": "2027-09-30"}, justification="More time."
+    )
+    grant.amendments = [amendment]
     db.session.add(grant)
     key = storage.new_key("documents", ".pdf")
     storage.put(key, b"%PDF-1.7\n% access-matrix test document\n")
@@ -382,6 +430,10 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "pending_assignment": pending.id,
         "grant": grant.id,
         "document": document.id,
+        "report": grant_report.id,
+        "report_file": report_file.id,
+        "tranche": tranche.id,
+        "amendment": amendment.id,
         "verification_code": document.verification_code,
         "submitted": submitted.id,
         "withdrawn": withdrawn.id,

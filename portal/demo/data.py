@@ -568,6 +568,16 @@ CLOSED_CALL = {
     "countries": _ELIGIBLE,
 }
 
+# The file every demo report carries (one small PDF, rendered once per seeding) and the comment of the report sent back.
+REPORT_FILE_HTML = (
+    "<html><body><h1>Demo report</h1><p>This file stands in for a report uploaded by an implementing "
+    "organisation of the demo facility.</p></body></html>"
+)
+REPORT_CHANGES_COMMENT = (
+    "The financial report does not reconcile with the interim narrative: staff costs in Ethiopia are 12,400 EUR "
+    "above the budget line with no explanation. Please add the reallocation note and the payroll summary."
+)
+
 CLOSED_CALL_PROPOSALS = [
     {
         "number": 1,
@@ -593,6 +603,9 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 9, 1),
             "end": dt.date(2027, 8, 31),
             "status": "active",
+            "dialogues": ["rabat"],
+            # The demo applicant's grant: its first interim reports are left unsubmitted, so it shows as overdue.
+            "reporting": "overdue",
         },
     },
     {
@@ -619,6 +632,7 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 9, 1),
             "end": dt.date(2027, 8, 31),
             "status": "active",
+            "dialogues": ["rabat", "c2cmmd"],
         },
     },
     {
@@ -644,6 +658,7 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 10, 1),
             "end": dt.date(2027, 9, 30),
             "status": "active",
+            "dialogues": ["rabat", "jvap"],
         },
     },
     {
@@ -669,6 +684,9 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 9, 1),
             "end": dt.date(2028, 2, 29),
             "status": "active",
+            "dialogues": ["khartoum"],
+            # The manager sent the interim financial report back.
+            "reporting": "changes_requested",
         },
     },
     {
@@ -693,6 +711,7 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 10, 1),
             "end": dt.date(2027, 9, 30),
             "status": "active",
+            "dialogues": ["rabat", "jvap"],
         },
     },
     {
@@ -718,6 +737,7 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 11, 1),
             "end": dt.date(2027, 10, 31),
             "status": "active",
+            "dialogues": ["c2cmmd", "jvap"],
         },
     },
     {
@@ -743,6 +763,7 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2026, 1, 1),
             "end": dt.date(2027, 12, 31),
             "status": "contracting",
+            "dialogues": ["c2cmmd"],
         },
     },
     {
@@ -768,6 +789,16 @@ CLOSED_CALL_PROPOSALS = [
             "start": dt.date(2025, 10, 1),
             "end": dt.date(2027, 3, 31),
             "status": "active",
+            "dialogues": ["rabat", "jvap"],
+            # Three more months, asked for eleven months into the action and approved.
+            "amendment": {
+                "months": 3,
+                "requested_after_days": 330,
+                "justification": (
+                    "The security situation in the Far North region suspended the field interviews for eleven "
+                    "weeks; three more months at no cost let the research team complete the planned 240 interviews."
+                ),
+            },
         },
     },
     {

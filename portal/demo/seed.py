@@ -11,6 +11,7 @@ process when Celery runs eagerly, as under `make run`)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -30,7 +31,18 @@ from portal.documents.models import Document, DocumentKind
 from portal.evaluation.grids import build_stage
 from portal.evaluation.models import Assignment, AssignmentStatus, Decision, EvaluationStage, ScoreEntry
 from portal.extensions import db
-from portal.grants.models import Grant, GrantCountry, GrantOrganisation, GrantRole
+from portal.grants import schedule
+from portal.grants.amendments import apply_changes, terms_of
+from portal.grants.models import (
+    Amendment,
+    Grant,
+    GrantCountry,
+    GrantOrganisation,
+    GrantReport,
+    GrantReportFile,
+    GrantRole,
+    ReportStatus,
+)
 from portal.organisations.models import Membership, Organisation
 from portal.proposals.models import (
     PartnerRole,
@@ -144,6 +156,7 @@ class _Seeder:
         self.orgs: dict[str, Organisation] = {}
         self.contacts: dict[str, User] = {}
         self.password_hash: str | None = None
+        self.report_pdf: bytes | None = None
 
     @property
     def created(self) -> Counter:
@@ -485,9 +498,120 @@ class _Seeder:
         for acronym in p["associated"]:
             grant.organisations.append(GrantOrganisation(organisation=self.orgs[acronym], role=GrantRole.ASSOCIATED))
         grant.country_rows = [GrantCountry(country_code=code, share_pct=Decimal(pct)) for code, pct in p["countries"]]
+        grant.awarded_on = decided_at.astimezone(self.zone).date()
+        grant.dialogues = [self.dialogues[code] for code in spec["dialogues"]]
+        grant.domains = [self.domains[p["domain"]]]
+        grant.reports = schedule.default_reports(grant.start_date, grant.end_date)
+        grant.tranches = schedule.default_tranches(amount, grant.start_date, grant.end_date, grant.reports)
         db.session.add(grant)
+        db.session.flush()
+        if spec.get("amendment"):
+            self.extension(grant, spec["amendment"])
+        if grant.status == "active":
+            grant.actual_start_date = grant.start_date
+            self.grant_history(grant, spec.get("reporting"))
         self.created["grants"] += 1
         return grant
+
+    # -- what happened since each grant started, relative to the day of seeding --
+    def grant_history(self, grant: Grant, scenario: str | None) -> None:
+        """Reports whose due date has passed are approved, except on the grants whose scenario leaves the
+        latest ones unsubmitted ("overdue") or sends the financial one back ("changes_requested"); the tranches
+        whose date has come and whose reports are approved are paid; the rest stay due."""
+        past = [r for r in grant.reports if r.due_date < self.today]
+        latest = max((r.due_date for r in past), default=None)
+        for report in past:
+            if report.due_date == latest and scenario == "overdue":
+                continue
+            submitted = self.day((report.due_date - self.today).days - 4, 16)
+            self.report_file(report, submitted)
+            reviewed = min(submitted + dt.timedelta(days=12), self.now - dt.timedelta(hours=2))
+            report.reviewed_at, report.reviewed_by_id = reviewed, self.manager.id
+            if report.due_date == latest and scenario == "changes_requested" and report.type == "financial":
+                report.status = ReportStatus.CHANGES_REQUESTED.value
+                report.review_comment = data.REPORT_CHANGES_COMMENT
+            else:
+                report.status = ReportStatus.APPROVED.value
+        for tranche in grant.tranches:
+            if tranche.planned_date > self.today:
+                break
+            awaited = (
+                [r for r in grant.reports if r.period == "final"]
+                if tranche.kind == "balance"
+                else [
+                    r
+                    for r in grant.reports
+                    if tranche.requires_report is not None
+                    and (r.period, r.due_date) == (tranche.requires_report.period, tranche.requires_report.due_date)
+                ]
+            )
+            if any(r.status != ReportStatus.APPROVED for r in awaited):
+                break
+            tranche.paid_date = max([tranche.planned_date] + [r.reviewed_at.date() for r in awaited])
+            if tranche.paid_date > self.today:
+                tranche.paid_date = None
+                break
+            tranche.paid_amount = tranche.planned_amount
+            tranche.paid_recorded_by_id = self.manager.id
+        self.created["grant reports"] += len(grant.reports)
+        self.created["payments"] += sum(1 for t in grant.tranches if t.paid_date is not None)
+
+    def report_file(self, report: GrantReport, submitted: dt.datetime) -> None:
+        from portal.core import storage
+
+        if self.report_pdf is None:
+            from portal.core.pdf import html_to_pdf
+
+            self.report_pdf = html_to_pdf(data.REPORT_FILE_HTML)
+        key = storage.new_key("grant-reports", ".pdf")
+        storage.put(key, self.report_pdf)
+        report.files.append(
+            GrantReportFile(
+                version=1,
+                filename=f"{report.period}-{report.type}-report.pdf",
+                content_type="application/pdf",
+                size=len(self.report_pdf),
+                sha256=hashlib.sha256(self.report_pdf).hexdigest(),
+                storage_key=key,
+                uploaded_at=submitted,
+                uploaded_by_id=self.contacts[report.grant.lead_organisation.acronym].id,
+            )
+        )
+        report.status = ReportStatus.SUBMITTED.value
+        report.submitted_at = submitted
+
+    def extension(self, grant: Grant, spec: dict) -> None:
+        """An approved no-cost extension, made as the amendments' own code makes it."""
+        requested = min(
+            self.local(
+                dt.datetime.combine(grant.start_date, dt.time(10, 0)) + dt.timedelta(days=spec["requested_after_days"])
+            ),
+            self.now - dt.timedelta(days=20),
+        )
+        new_end = schedule.add_months(grant.end_date + dt.timedelta(days=1), spec["months"]) - dt.timedelta(days=1)
+        changes = {"end_date": new_end.isoformat()}
+        before = terms_of(grant)
+        apply_changes(grant, "no_cost_extension", changes)
+        grant.terms_version += 1
+        db.session.flush()
+        grant.amendments.append(
+            Amendment(
+                number=1,
+                kind="no_cost_extension",
+                status="approved",
+                justification=spec["justification"],
+                changes=changes,
+                requested_at=requested,
+                requested_by_id=self.contacts[grant.lead_organisation.acronym].id,
+                decided_at=requested + dt.timedelta(days=9),
+                decided_by_id=self.manager.id,
+                decision_comment="Approved: the delay is documented and the budget does not change.",
+                terms_before=before,
+                terms_after=terms_of(grant),
+                terms_version=grant.terms_version,
+            )
+        )
+        self.created["amendments"] += 1
 
     def request_letters(self, call: Call) -> None:
         """An award letter for every grant of the call that has none yet (rendered after the commit)."""

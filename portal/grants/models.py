@@ -135,6 +135,26 @@ class Grant(db.Model):
     def can_manage(self, user: User) -> bool:
         return bool(user.is_authenticated) and user.is_staff
 
+    def can_report(self, user: User) -> bool:
+        """The lead organisation's users upload the reports (the lead answers for the whole consortium)."""
+        return self.is_implementer(user)
+
+    def can_request_amendment(self, user: User) -> bool:
+        return self.is_implementer(user) or self.can_manage(user)
+
+    def overdue_reports(self, today: dt.date) -> list[GrantReport]:
+        return [report for report in self.reports if report.is_overdue(today)]
+
+    @property
+    def is_open(self) -> bool:
+        """Still running (its terms may change, payments and reports go on)."""
+        return self.status in (GrantStatus.CONTRACTING, GrantStatus.ACTIVE, GrantStatus.SUSPENDED)
+
+    @property
+    def funded_organisations(self) -> list[GrantOrganisation]:
+        """The lead and the co-beneficiaries: those with a budget share."""
+        return [row for row in self.organisations if row.role != GrantRole.ASSOCIATED]
+
     @property
     def current_letter(self) -> Document | None:
         letters = [d for d in self.documents if d.kind == "award_letter" and d.superseded_at is None]

@@ -275,3 +275,67 @@ def test_a_second_run_changes_nothing_and_keeps_what_demo_users_did(app, session
     assert counts(session) == before
     assert session.get(Assignment, pending.id).status == "in_progress"
     assert user(session, "applicant@demo.example").check_password("demo-pass-2026")
+
+
+def test_the_first_call_grants_have_payments_reports_and_an_amendment(session, client, login):
+    """Relative to the day of seeding (pinned here): payments made and due, reports approved, sent back, due and
+    overdue, and one approved no-cost extension; dialogues, domains and the award date are set."""
+    import datetime as dt
+
+    from portal.grants.models import Amendment, GrantReport, Tranche
+
+    now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    today = dt.date(2026, 11, 28)
+    seed(now=now)
+    session.expire_all()
+    closed = call(session, "MMD-GF-2025-01")
+    grants = session.scalars(select(Grant).where(Grant.call_id == closed.id).order_by(Grant.agreement_number)).all()
+    assert len(grants) == 8
+    for grant in grants:
+        assert grant.awarded_on == dt.date(2025, 6, 20)
+        assert grant.dialogues and {d.code for d in grant.dialogues} <= {"rabat", "khartoum", "jvap", "c2cmmd"}
+        assert [d.id for d in grant.domains] == [grant.proposal.jvap_domain_id]
+        assert sum(t.planned_amount for t in grant.tranches) == grant.amount
+        pre = sum((t.paid_amount or t.planned_amount) for t in grant.tranches if t.kind != "balance")
+        assert pre <= grant.amount * Decimal("0.9")
+        if grant.status == "active":
+            assert grant.actual_start_date == grant.start_date
+            assert grant.tranches[0].paid_date == grant.start_date  # pre-financing at the start
+        else:
+            assert not any(t.paid_date for t in grant.tranches) and not any(r.files for r in grant.reports)
+
+    paid = session.scalar(select(func.count(Tranche.id)).where(Tranche.paid_date.is_not(None)))
+    due = session.scalar(select(func.count(Tranche.id)).where(Tranche.paid_date.is_(None)))
+    assert paid == 7 and due > 10  # the pre-financing of the seven active grants; the rest is due
+    statuses = dict(
+        session.execute(select(GrantReport.status, func.count(GrantReport.id)).group_by(GrantReport.status)).all()
+    )
+    assert statuses["approved"] == 3 and statuses["changes_requested"] == 1 and statuses["due"] > 20
+    overdue = session.scalars(select(GrantReport).where(GrantReport.due_date < today, GrantReport.status != "approved"))
+    assert sorted((r.grant.lead_organisation.acronym, r.status) for r in overdue) == [
+        ("HAMO", "changes_requested"),
+        ("ROAMD", "due"),
+        ("ROAMD", "due"),
+    ]
+    # Every submitted report carries its file, stored and downloadable.
+    for report in session.scalars(select(GrantReport).where(GrantReport.status != "due")):
+        assert [f.version for f in report.files] == [1]
+        assert report.files[0].uploaded_at < now and report.reviewed_at < now
+
+    [amendment] = session.scalars(select(Amendment)).all()
+    grant = amendment.grant
+    assert (amendment.kind, amendment.status, amendment.terms_version, grant.terms_version) == (
+        "no_cost_extension",
+        "approved",
+        2,
+        2,
+    )
+    assert (amendment.terms_before["end_date"], amendment.terms_after["end_date"]) == ("2027-03-31", "2027-06-30")
+    assert grant.end_date == dt.date(2027, 6, 30)
+    assert amendment.requested_at < amendment.decided_at < now
+
+    # The demo applicant leads ROAMD's grant: the dashboard flags its overdue reports.
+    login(client, user(session, "applicant@demo.example"))
+    page = client.get("/proposals").text
+    assert "Your grants" in page
+    assert "2 reports overdue" in page

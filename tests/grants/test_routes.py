@@ -169,3 +169,59 @@ def test_page_queries_do_not_grow_with_the_data(client, login, awarded, consorti
     assert grant.id
     assert len(many) == len(one)
     assert len(view_big) == len(view_small)
+
+
+def test_grant_pages_queries_do_not_grow_with_payments_reports_and_amendments(
+    client, login, awarded, consortium, session
+):
+    from portal.grants.models import Amendment, GrantReportFile
+    from portal.grants.operations import change_status
+
+    change_status(awarded, "activate", by=consortium.manager)
+    session.commit()
+    login(client, consortium.manager)
+    urls = [f"/grants/{awarded.id}", "/grants", f"/grants/{awarded.id}/payments"]
+    report = awarded.reports[0]
+    urls.append(f"/grants/{awarded.id}/reports/{report.id}")
+
+    def counts():
+        found = []
+        for url in urls:
+            session.expire_all()
+            with count_queries() as statements:
+                assert client.get(url).status_code == 200, url
+            found.append(len(statements))
+        return found
+
+    def add(versions, numbers):
+        for grant_report in awarded.reports:
+            for version in versions:
+                grant_report.files.append(
+                    GrantReportFile(
+                        version=version,
+                        filename=f"v{version}.pdf",
+                        content_type="application/pdf",
+                        size=10,
+                        sha256="0" * 64,
+                        storage_key=f"grant-reports/{version:032x}.pdf",
+                        uploaded_by_id=consortium.lead_user.id,
+                    )
+                )
+        for number in numbers:
+            awarded.amendments.append(
+                Amendment(
+                    number=number,
+                    kind="no_cost_extension",
+                    status="rejected",
+                    changes={"end_date": "2029-01-01"},
+                    justification="More time for the field work.",
+                    requested_by_id=consortium.lead_user.id,
+                    decided_by_id=consortium.manager.id,
+                )
+            )
+        session.commit()
+
+    add([1], [1])
+    small = counts()
+    add([2, 3, 4], [2, 3, 4])
+    assert counts() == small
