@@ -339,3 +339,41 @@ def test_the_first_call_grants_have_payments_reports_and_an_amendment(session, c
     page = client.get("/proposals").text
     assert "Your grants" in page
     assert "2 reports overdue" in page
+
+
+def test_the_demo_portfolio_through_the_api_and_the_open_data(app, session, client):
+    """Issue 5's first-cycle portfolio as the outside world reads it: the API's summary says 8 grants, 25 countries
+    and 29 implementing organisations, and both open-data files carry the 8 grants, valid against their schemas."""
+    import json as _json
+
+    import jsonschema
+    import referencing
+    import referencing.jsonschema
+    from lxml import etree
+
+    from portal.api.operations import create_token
+    from tests.opendata.test_documents import GIVING_DIR, GRANT_SCHEMA_URL, IATI_XSD
+
+    seed()
+    manager = user(session, "manager@demo.example")
+    _token, secret = create_token(manager, "demo test", None, by=manager)
+    session.commit()
+    response = client.get("/api/v1/portfolio/summary", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    summary = response.get_json()
+    assert (summary["grants"], summary["countries"], summary["implementing_organisations"]) == (8, 25, 29)
+    assert Decimal(summary["amount_paid_eur"]) > 0
+    assert summary["partnerships_south_north"] > 0 and summary["partnerships_south_south"] > 0
+
+    iati = etree.fromstring(client.get("/open-data/iati.xml").data)
+    etree.XMLSchema(etree.parse(str(IATI_XSD))).assertValid(iati)
+    assert len(iati.findall("iati-activity")) == 8
+    giving = client.get("/open-data/360giving.json").get_json()
+    grant_schema = _json.loads((GIVING_DIR / "360-giving-schema.json").read_text())
+    package = _json.loads((GIVING_DIR / "360-giving-package-schema.json").read_text())
+    resource = referencing.Resource(contents=grant_schema, specification=referencing.jsonschema.DRAFT202012)
+    registry = referencing.Registry().with_resources([(GRANT_SCHEMA_URL, resource), (grant_schema["$id"], resource)])
+    jsonschema.Draft202012Validator(
+        package, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(giving)
+    assert len(giving["grants"]) == 8
