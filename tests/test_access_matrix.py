@@ -71,6 +71,8 @@ TOKEN_ONLY = expect(UNAUTHORISED)
 GRANT_PARTICIPANTS = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=OK, manager=OK, admin=OK)
 GRANT_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=FORBIDDEN, admin=FORBIDDEN)
 GRANT_LEAD_OR_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK)
+# Staff pages of a grant reached by its participants too (403) but hidden from everyone else (404).
+GRANT_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=FORBIDDEN, partner=FORBIDDEN, manager=OK, admin=OK)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -270,6 +272,10 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("grants.change_tranche", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
     ("grants.remove_tranche", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
     ("grants.record_payment", "POST"): ({"grant_id": "@grant", "tranche_id": "@tranche"}, STAFF),
+    ("grants.reporting_schedule", "GET"): ({"grant_id": "@grant"}, GRANT_STAFF),
+    ("grants.add_milestone", "POST"): ({"grant_id": "@grant"}, GRANT_STAFF),
+    ("grants.change_milestone", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_STAFF),
+    ("grants.remove_milestone", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_STAFF),
     ("grants.report", "GET"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_PARTICIPANTS),
     ("grants.upload_report", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, GRANT_LEAD),
     ("grants.review_report", "POST"): ({"grant_id": "@grant", "report_id": "@report"}, STAFF),
@@ -281,6 +287,10 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("grants.request_amendment", "POST"): ({"grant_id": "@grant"}, GRANT_LEAD_OR_STAFF),
     ("grants.amendment", "GET"): ({"grant_id": "@grant", "amendment_id": "@amendment"}, GRANT_PARTICIPANTS),
     ("grants.decide_amendment", "POST"): ({"grant_id": "@grant", "amendment_id": "@amendment"}, STAFF),
+    ("grants.withdraw_amendment", "POST"): (
+        {"grant_id": "@grant", "amendment_id": "@amendment"},
+        GRANT_LEAD_OR_STAFF,
+    ),
     ("documents.download", "GET"): (
         {"document_id": "@document"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK),

@@ -3,7 +3,9 @@ then approved or rejected by a manager with a comment. Approval checks the chang
 are then, applies them, keeps the terms before and after, and raises the grant's terms version.
 
 The kinds and their `changes` (JSON; amounts as strings, dates in ISO form):
-- no-cost extension: {"end_date": "2028-03-31"}; the final reports and the balance move with the end date;
+- no-cost extension: {"end_date": "2028-03-31"}; the final reports and the balance move with the end date, and
+  every year of implementation the extension completes gains its interim narrative and financial reports, by the
+  rule of portal.grants.schedule (due REPORT_DELAY_DAYS after the end of that year);
 - budget reallocation between partners: {"mode": "partners", "shares": {"<organisation id>": "120000.00", ...}},
   a new share for every funded organisation (lead and co-beneficiaries), adding up to the grant's amount;
 - budget reallocation between cost categories: {"mode": "categories", "description": "...", "amount": "8000.00"}
@@ -32,14 +34,16 @@ from portal.grants.models import (
     AmendmentStatus,
     Grant,
     GrantOrganisation,
+    GrantReport,
     GrantRole,
     ReportPeriod,
     ReportStatus,
+    ReportType,
     TrancheKind,
 )
 from portal.grants.operations import GrantError
 from portal.grants.reporting import lead_contacts
-from portal.grants.schedule import PAYMENT_DELAY_DAYS, REPORT_DELAY_DAYS
+from portal.grants.schedule import PAYMENT_DELAY_DAYS, REPORT_DELAY_DAYS, years_of
 from portal.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -302,11 +306,59 @@ def request_amendment(grant: Grant, *, kind: str, changes: dict, justification: 
     return amendment
 
 
+def interim_dates_added(grant: Grant, new_end: dt.date) -> list[dt.date]:
+    """The due dates of the interim reports that moving the end date to `new_end` adds: one for each year of
+    implementation that the extension completes (the default schedule's rule: the last year, complete or not, ends
+    with the final reports instead)."""
+    before = years_of(grant.start_date, grant.end_date)[:-1]
+    after = years_of(grant.start_date, new_end)[:-1]
+    return [year.end + dt.timedelta(days=REPORT_DELAY_DAYS) for year in after[len(before) :]]
+
+
+def interim_dates_of(amendment: Amendment) -> list[dt.date]:
+    """For a pending no-cost extension, the interim reports its approval would add (what the page announces)."""
+    if amendment.kind != AmendmentKind.NO_COST_EXTENSION or amendment.status != AmendmentStatus.REQUESTED:
+        return []
+    try:
+        new_end = dt.date.fromisoformat(str((amendment.changes or {}).get("end_date")))
+    except ValueError:
+        return []
+    if new_end <= amendment.grant.end_date:
+        return []
+    return interim_dates_added(amendment.grant, new_end)
+
+
+def _add_interim_reports(grant: Grant, dues: list[dt.date]) -> list[str]:
+    """The interim narrative and financial reports due on each date (unless a manager already planned the same
+    one); returns the dates that gained a report, in ISO form."""
+    added = []
+    for due in dues:
+        for kind in (ReportType.NARRATIVE, ReportType.FINANCIAL):
+            if any(r.period == ReportPeriod.INTERIM and r.type == kind and r.due_date == due for r in grant.reports):
+                continue
+            grant.reports.append(
+                GrantReport(
+                    period=ReportPeriod.INTERIM.value,
+                    type=kind.value,
+                    title="",
+                    due_date=due,
+                    status=ReportStatus.DUE.value,
+                )
+            )
+            if due.isoformat() not in added:
+                added.append(due.isoformat())
+    return added
+
+
 def apply_changes(grant: Grant, kind: str, changes: dict) -> dict:
     """Change the grant's terms (checked before); returns what the terms gained besides the grant's own fields."""
     extra: dict = {}
     if kind == AmendmentKind.NO_COST_EXTENSION:
-        grant.end_date = dt.date.fromisoformat(changes["end_date"])
+        new_end = dt.date.fromisoformat(changes["end_date"])
+        added = _add_interim_reports(grant, interim_dates_added(grant, new_end))
+        if added:
+            extra["interim_reports_added"] = added
+        grant.end_date = new_end
         final_due = grant.end_date + dt.timedelta(days=REPORT_DELAY_DAYS)
         for report in grant.reports:
             if report.period == ReportPeriod.FINAL and report.status != ReportStatus.APPROVED:
@@ -339,6 +391,59 @@ def apply_changes(grant: Grant, kind: str, changes: dict) -> dict:
         grant.organisations.remove(row)
         db.session.delete(row)
     return extra
+
+
+def _withdraw_refusal(amendment: Amendment, user) -> LazyString | str | None:
+    """Why `user` may not withdraw the amendment (None when they may)."""
+    from portal.accounts.models import User
+
+    grant = amendment.grant
+    if amendment.status != AmendmentStatus.REQUESTED:
+        return _l(
+            "Amendment %(number)d is already “%(status)s”: it can no longer be withdrawn.",
+            number=amendment.number,
+            status=STATUS_LABELS[AmendmentStatus(amendment.status)],
+        )
+    if not grant.can_request_amendment(user):
+        return _l("Only the lead organisation's users and the facility's managers request amendments.")
+    requester = db.session.get(User, amendment.requested_by_id) if amendment.requested_by_id else None
+    if requester is not None and requester.is_staff:
+        if user.id == requester.id:
+            return None
+        return _l(
+            "Amendment %(number)d was requested by %(name)s: only they can withdraw it.",
+            number=amendment.number,
+            name=requester.display_name,
+        )
+    if grant.is_implementer(user):
+        return None
+    return _l(
+        "Amendment %(number)d was requested by the lead organisation: only its users can withdraw it; a manager "
+        "rejects it instead.",
+        number=amendment.number,
+    )
+
+
+def can_withdraw(amendment: Amendment, user) -> bool:
+    return _withdraw_refusal(amendment, user) is None
+
+
+def withdraw_amendment(amendment: Amendment, *, by) -> Amendment:
+    """The requester takes back a pending amendment: it is "withdrawn" and a new one may be requested."""
+    refusal = _withdraw_refusal(amendment, by)
+    if refusal is not None:
+        raise GrantError(refusal)
+    amendment.status = AmendmentStatus.WITHDRAWN.value
+    audit.record(
+        "grant.amendment_withdrawn",
+        amendment,
+        actor=by,
+        before={"status": AmendmentStatus.REQUESTED.value},
+        after={"status": amendment.status},
+    )
+    db.session.flush()
+    log.info("grant %s: amendment %s withdrawn", amendment.grant.agreement_number, amendment.number)
+    return amendment
 
 
 def decide_amendment(amendment: Amendment, *, approve: bool, comment: str, by) -> Amendment:

@@ -6,12 +6,22 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
 from portal.calls.forms import MoneyField
 from portal.grants.models import GrantRole, TrancheKind
 from portal.grants.payments import KIND_LABELS as TRANCHE_KIND_LABELS
+from portal.grants.reporting import LABELS as REPORT_LABELS
 
 _DATE_MESSAGE = _l("Enter a date, for example 2027-03-31.")
 
@@ -37,6 +47,23 @@ class TrancheForm(FlaskForm):
 class PaymentForm(FlaskForm):
     paid_date = DateField(_l("Paid on"), validators=[Optional()])
     paid_amount = MoneyField(_l("Amount paid (EUR)"), validators=[Optional()])
+
+
+class MilestoneForm(FlaskForm):
+    """A new reporting milestone; `kind` is "<period>:<type>" (one list of whole labels, see reporting.LABELS)."""
+
+    kind = SelectField(
+        _l("Report"),
+        choices=[SelectChoice(f"{period}:{type_}", label) for (period, type_), label in REPORT_LABELS.items()],
+        validate_choice=False,
+    )
+    title = StringField(_l("Title"), validators=[Optional()], description=_l("Optional, for example “Mid-term”."))
+    due_date = DateField(_l("Due on"), validators=[Optional()])
+
+
+class MilestoneChangeForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional()], description=_l("Optional, for example “Mid-term”."))
+    due_date = DateField(_l("Due on"), validators=[Optional()])
 
 
 class ReportUploadForm(FlaskForm):

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import logging
 
+from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,6 +25,8 @@ from portal.grants.forms import (
     AmendmentDecisionForm,
     CategoryReallocationForm,
     ExtensionForm,
+    MilestoneChangeForm,
+    MilestoneForm,
     PartnerChangeForm,
     PaymentForm,
     ReportUploadForm,
@@ -439,6 +442,117 @@ def download_report_file(grant_id: int, report_id: int, file_id: int):
     return response
 
 
+# -- the reporting schedule ------------------------------------------------------------------------------------
+# Staff only; @authenticated and load(need="manage"): 404 for whoever may not see the grant, 403 for its participants.
+
+
+def _milestone_form(report: GrantReport, formdata=None) -> MilestoneChangeForm:
+    form = MilestoneChangeForm(formdata=formdata, prefix=f"r{report.id}")
+    if formdata is None:
+        form.title.data = report.title
+        form.due_date.data = report.due_date
+    return form
+
+
+def _render_reporting(grant: Grant, *, failed: dict | None = None, code: int = 200):
+    """The reporting schedule page; `failed` holds the form that was refused, by key ("new", "r<id>")."""
+    failed = failed or {}
+    waiting: dict[int, list[Tranche]] = {}
+    for tranche in grant.tranches:
+        if tranche.requires_report_id:
+            waiting.setdefault(tranche.requires_report_id, []).append(tranche)
+    return (
+        render_template(
+            "grants/reporting.html",
+            grant=grant,
+            forms={r.id: failed.get(f"r{r.id}") or _milestone_form(r) for r in grant.reports if not r.files},
+            new_form=failed.get("new") or MilestoneForm(formdata=None, prefix="new"),
+            waiting=waiting,
+            today=queries.today(),
+            error_key=next(iter(failed), None),
+        ),
+        code,
+    )
+
+
+@bp.route("/grants/<int:grant_id>/reporting", methods=["GET"])
+@authenticated
+def reporting_schedule(grant_id: int):
+    return _render_reporting(_load_grant(grant_id, need="manage"))
+
+
+@bp.route("/grants/<int:grant_id>/reporting", methods=["POST"])
+@authenticated
+def add_milestone(grant_id: int):
+    grant = _load_grant(grant_id, need="manage")
+    form = MilestoneForm(prefix="new")
+    if form.validate_on_submit():
+        period, _sep, type_ = (form.kind.data or "").partition(":")
+        try:
+            report_ = reporting.add_milestone(
+                grant,
+                period=period,
+                type=type_,
+                due_date=form.due_date.data,
+                title=form.title.data or "",
+                by=current_user,
+            )
+        except operations.GrantError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            label, due = reporting.report_label(report_), report_.due_date
+            db.session.commit()
+            flash(_("%(report)s, due on %(date)s, is added.", report=label, date=i18n.date(due)), "success")
+            return redirect(url_for("grants.reporting_schedule", grant_id=grant_id))
+    grant = _load_grant(grant_id, need="manage")
+    return _render_reporting(grant, failed={"new": form}, code=422)
+
+
+@bp.route("/grants/<int:grant_id>/reporting/<int:report_id>", methods=["POST"])
+@authenticated
+def change_milestone(grant_id: int, report_id: int):
+    grant = _load_grant(grant_id, need="manage")
+    report_ = _report_of(grant, report_id)
+    form = _milestone_form(report_, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            reporting.change_milestone(
+                report_, due_date=form.due_date.data, title=form.title.data or "", by=current_user
+            )
+        except operations.GrantError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            label = reporting.report_label(report_)
+            db.session.commit()
+            flash(_("%(report)s is changed.", report=label), "success")
+            return redirect(url_for("grants.reporting_schedule", grant_id=grant_id))
+    grant = _load_grant(grant_id, need="manage")
+    report_ = _report_of(grant, report_id)
+    if report_.files:  # refused because a file came in: there is no form to show it on any more
+        flash(" ".join(form.form_errors) or _("A file was uploaded for this report: it can no longer change."), "error")
+        return redirect(url_for("grants.reporting_schedule", grant_id=grant_id))
+    return _render_reporting(grant, failed={f"r{report_id}": form}, code=422)
+
+
+@bp.route("/grants/<int:grant_id>/reporting/<int:report_id>/remove", methods=["POST"])
+@authenticated
+def remove_milestone(grant_id: int, report_id: int):
+    grant = _load_grant(grant_id, need="manage")
+    report_ = _report_of(grant, report_id)
+    label = reporting.report_label(report_)
+    try:
+        reporting.remove_milestone(report_, by=current_user)
+    except operations.GrantError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("%(report)s is removed from the reporting schedule.", report=label), "success")
+    return redirect(url_for("grants.reporting_schedule", grant_id=grant_id))
+
+
 # -- amendments ------------------------------------------------------------------------------------------------
 
 AMENDMENT_FORMS = {
@@ -546,6 +660,7 @@ def request_amendment(grant_id: int):
 
 
 def _render_amendment(grant, amendment, *, form=None, code: int = 200):
+    added = amendments.interim_dates_of(amendment)
     return (
         render_template(
             "grants/amendment.html",
@@ -553,6 +668,8 @@ def _render_amendment(grant, amendment, *, form=None, code: int = 200):
             amendment=amendment,
             form=form or AmendmentDecisionForm(formdata=None),
             can_manage=grant.can_manage(current_user),
+            can_withdraw=amendments.can_withdraw(amendment, current_user),
+            interim_added=format_list([i18n.date(d) for d in added], locale=i18n.locale_code()) if added else "",
             people=queries.people_of(grant),
         ),
         code,
@@ -600,3 +717,22 @@ def decide_amendment(grant_id: int, amendment_id: int):
             return redirect(url_for("grants.amendment", grant_id=grant_id, amendment_id=amendment_id))
     grant = _load_grant(grant_id)
     return _render_amendment(grant, queries.amendment_of(grant, amendment_id), form=form, code=422)
+
+
+@bp.route("/grants/<int:grant_id>/amendments/<int:amendment_id>/withdraw", methods=["POST"])
+@authenticated
+def withdraw_amendment(grant_id: int, amendment_id: int):
+    grant = _load_grant(grant_id, need="request_amendment")
+    found = queries.amendment_of(grant, amendment_id)
+    if found is None:
+        abort(404)
+    number = found.number
+    try:
+        amendments.withdraw_amendment(found, by=current_user)
+    except operations.GrantError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Amendment %(number)d is withdrawn.", number=number), "success")
+    return redirect(url_for("grants.amendment", grant_id=grant_id, amendment_id=amendment_id))
