@@ -195,18 +195,25 @@ def may_have_budget(partner: ProposalPartner) -> bool:
     return partner.role == PartnerRole.CO_APPLICANT and partner.status == PartnerStatus.ACCEPTED
 
 
+def _short_name(organisation, fallback: str) -> str:
+    """The acronym first, so that the narrow partner column of the budget table still tells partners apart."""
+    if organisation is None:
+        return fallback
+    return f"{organisation.acronym} — {organisation.legal_name}" if organisation.acronym else organisation.legal_name
+
+
 def partner_choices(proposal: Proposal) -> list[tuple[str, str]]:
     """Whom a line can belong to: the lead, each accepted co-applicant, and (so that saving the rest of the
     budget never loses them) any other partner that still has lines, marked as such."""
     with_lines = {line.partner_id for line in proposal.budget_lines}
-    choices = [(LEAD, _("%(organisation)s (lead applicant)", organisation=proposal.organisation.name))]
+    lead = _short_name(proposal.organisation, proposal.organisation.name)
+    choices = [(LEAD, _("%(organisation)s (lead applicant)", organisation=lead))]
     for partner in proposal.partners:
+        name = _short_name(partner.organisation, partner_name(partner))
         if may_have_budget(partner):
-            choices.append((str(partner.id), partner_name(partner)))
+            choices.append((str(partner.id), name))
         elif partner.id in with_lines:
-            choices.append(
-                (str(partner.id), _("%(organisation)s (no budget allowed)", organisation=partner_name(partner)))
-            )
+            choices.append((str(partner.id), _("%(organisation)s (no budget allowed)", organisation=name)))
     return choices
 
 

@@ -295,7 +295,7 @@ def test_a_co_applicant_given_the_budget_edits_it_with_its_own_lines(client, log
     login(client, user)
     text = _text(client.get(_url(draft)))
     assert 'name="line-0-partner"' in text
-    assert f'<option value="{partner.id}">Sahel Research Centre (SRC)</option>' in text
+    assert f'<option value="{partner.id}">SRC — Sahel Research Centre</option>' in text
     lines = [(str(partner.id), "travel", "Field visits", "trip", "5", "400"), LINES[0]]
     assert client.post(_url(draft), data=_form(0, lines)).status_code == 302
     proposal = _reload(session, draft)
