@@ -85,7 +85,9 @@ def test_the_lead_uploads_the_manager_asks_for_changes_then_approves(
     assert outbox[-1].subject == "Grant CFP-2026-01-G01: your interim narrative report is approved"
     session.expire_all()
     assert report.status == "approved" and report.reviewed_by_id == consortium.manager.id
-    actions = session.scalars(db.select(AuditEntry.action).where(AuditEntry.object_type == "grant_reports")).all()
+    actions = session.scalars(
+        db.select(AuditEntry.action).where(AuditEntry.object_type == "grant_reports").order_by(AuditEntry.id)
+    ).all()
     assert actions == [
         "grant.report_submitted",
         "grant.report_changes_requested",

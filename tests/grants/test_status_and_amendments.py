@@ -50,7 +50,9 @@ def test_the_life_of_a_grant_through_the_page(client, login, awarded, consortium
         dt.date(2028, 7, 2),
     )
     actions = session.scalars(
-        db.select(AuditEntry.action).where(AuditEntry.object_type == "grants", AuditEntry.action != "grant.created")
+        db.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "grants", AuditEntry.action != "grant.created")
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["grant.activated", "grant.suspended", "grant.resumed", "grant.closed"]
     # Closed is final; the page offers no further move.
