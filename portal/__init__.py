@@ -210,6 +210,8 @@ def _register_template_helpers(app: Flask) -> None:
         country_name=lambda code: countries.name(code, i18n.locale_code()),
         locale_code=i18n.locale_code,
         localized=i18n.localized,
+        written=i18n.written,
+        language_name=i18n.language_name,
         facility_name=lambda: app.config["FACILITY_NAME"],
     )
     app.jinja_env.filters.update(money=i18n.money, number=i18n.number, date=i18n.date, instant=i18n.instant)

@@ -170,6 +170,7 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("calls.ask", "POST"): ({"call_id": "@call"}, APPLICANT_ONLY),
     ("calls.questions", "GET"): ({"call_id": "@call"}, STAFF),
     ("calls.answer", "POST"): ({"call_id": "@call", "question_id": "@call_question"}, STAFF),
+    ("calls.translate", "POST"): ({"call_id": "@call"}, STAFF),
     # proposals
     ("proposals.dashboard", "GET"): ({}, SIGNED_IN),
     ("proposals.start", "GET"): ({"call_id": "@call"}, APPLICANT_ONLY),

@@ -67,8 +67,11 @@ def publish_answer(
     by,
     expected_version: int | None = None,
     now: dt.datetime | None = None,
+    translations: dict | None = None,
 ) -> CallQuestion:
-    """Publish (or correct) a question, as rewritten by the manager, and its answer on the call's page."""
+    """Publish (or correct) a question, as rewritten by the manager, and its answer on the call's page; with
+    `translations` ({language: {"published_question": ..., "answer": ...}}, checked by
+    portal.calls.languages.translated_question_texts) in the call's other languages."""
     now = now or utcnow()
     if question.status == QuestionStatus.DISMISSED:
         raise CallError(_("This question was dismissed; it cannot be published."))
@@ -85,8 +88,10 @@ def publish_answer(
     if errors:
         raise CallError(errors)
     first = question.status == QuestionStatus.PENDING
-    before = audit.snapshot(question, ["status", "published_question", "answer"])
+    before = audit.snapshot(question, ["status", "published_question", "answer", "translations"])
     question.published_question, question.answer = published_question, answer
+    if translations is not None:
+        question.translations = translations
     question.status = QuestionStatus.PUBLISHED
     question.answered_by_id = getattr(by, "id", None)
     if first:
@@ -97,7 +102,7 @@ def publish_answer(
         question,
         actor=by,
         before=before,
-        after=audit.snapshot(question, ["status", "published_question", "answer"]),
+        after=audit.snapshot(question, ["status", "published_question", "answer", "translations"]),
     )
     asker = question.asked_by
     if first and asker is not None and asker.is_active:

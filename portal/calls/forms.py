@@ -447,3 +447,8 @@ def add_errors(form: FlaskForm, errors: list[tuple[str | None, str]]) -> None:
         else:
             form.form_errors.append(message)
     form._errors = None  # WTForms caches `form.errors`; recompute it with the messages just added
+
+
+class TextsForm(FlaskForm):
+    """The call's texts in other languages: the fields are named translation-<language>-<field> in the page and read
+    by portal.calls.languages (their number follows the portal's languages); this form carries the CSRF token."""

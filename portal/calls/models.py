@@ -9,7 +9,7 @@ import zoneinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import Money, utcnow
@@ -104,6 +104,10 @@ class Call(db.Model):
     # Clarification questions are accepted until this instant (None: until the deadline).
     questions_close_at: Mapped[dt.datetime | None]
     guidelines: Mapped[str] = mapped_column(Text, default="")
+    # The language the texts above are written in, and their versions in other languages:
+    # {"fr": {"title": ..., "description": ..., "guidelines": ...}} (portal.core.i18n.written picks the reader's).
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     min_duration_months: Mapped[int] = mapped_column(default=6)
     max_duration_months: Mapped[int] = mapped_column(default=36)
     # Share of the total budget the consortium must bring itself; 0 lets the facility fund up to 100%.
@@ -380,10 +384,17 @@ class CallQuestion(db.Model):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime | None]
+    # The published question and answer in other languages than the call's: {"fr": {"published_question": ...,
+    # "answer": ...}}.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     version_id: Mapped[int] = mapped_column(default=1)
 
     call: Mapped[Call] = relationship(back_populates="questions")
     asked_by: Mapped[User | None] = relationship(foreign_keys=[asked_by_id])
+
+    @property
+    def language(self) -> str:
+        return self.call.language
 
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (CheckConstraint("status IN ('pending', 'published', 'dismissed')", name="status_known"),)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.calls import clarifications, labels, operations, queries
+from portal.calls import clarifications, labels, languages, operations, queries
 from portal.calls import documents as call_documents
 from portal.calls.forms import (
     AnswerForm,
@@ -21,6 +21,7 @@ from portal.calls.forms import (
     DocumentForm,
     QuestionForm,
     StatusForm,
+    TextsForm,
     add_errors,
 )
 from portal.calls.models import Call, CallDocument, CallQuestion, Dialogue, JvapDomain, QuestionStatus
@@ -248,10 +249,25 @@ def create():
 @role_required("manager")
 def manage_view(call_id: int):
     load(Call, call_id, need="manage")
-    call = queries.call_with_details(call_id)
+    return _manage_page(queries.call_with_details(call_id))
+
+
+def _manage_page(
+    call: Call, *, texts: dict | None = None, texts_language: str | None = None, texts_errors=(), status=200
+):
+    """The manager's page of a call; `texts` and `texts_errors`: what was typed in the translations form, kept when
+    it is refused."""
     proposals = queries.call_proposals(call)
+    language = texts_language or call.language
+    texts = texts if texts is not None else call.translations or {}
     return render_template(
         "calls/manage_view.html",
+        texts_form=TextsForm(),
+        texts_language=language,
+        texts=texts,
+        texts_errors=dict(texts_errors),
+        text_languages=languages.other_languages(language),
+        portal_languages=current_app.config["LANGUAGES"],
         call=call,
         proposals=proposals,
         counts=queries.proposal_counts_by_call([call.id]).get(call.id, {}),
@@ -264,7 +280,7 @@ def manage_view(call_id: int):
         reader_tz=select_timezone(),
         phase=call.phase(),
         labels=labels,
-    )
+    ), status
 
 
 def _frozen_page(call: Call, deadline_form: DeadlineForm, status: int = 200):
@@ -482,12 +498,14 @@ def _questions_page(call: Call, forms: dict | None = None, status: int = 200):
                     "answer": question.answer,
                 },
             )
+            forms[question.id].translation_values = question.translations or {}
     return (
         render_template(
             "calls/questions.html",
             call=call,
             grouped=grouped,
             forms=forms,
+            text_languages=languages.other_languages(call.language),
             cutoff=clarifications.questions_cutoff(call),
             reader_tz=select_timezone(),
         ),
@@ -510,6 +528,10 @@ def answer(call_id: int, question_id: int):
     if question is None or question.call_id != call.id:
         abort(404)
     form = AnswerForm()
+    # What was typed in the other languages, shown again if the answer is refused.
+    form.translation_values = languages.read_translations(
+        request.form, languages.QUESTION_FIELDS, languages.other_languages(call.language)
+    )
     if form.validate_on_submit():
         action = request.form.get("action")
         try:
@@ -517,12 +539,16 @@ def answer(call_id: int, question_id: int):
                 clarifications.dismiss_question(question, by=current_user, expected_version=_version(form.version))
                 message = _("The question was dismissed; it will not be published.")
             elif action == "publish":
+                other = languages.other_languages(call.language)
                 clarifications.publish_answer(
                     question,
                     published_question=form.published_question.data,
                     answer=form.answer.data,
                     by=current_user,
                     expected_version=_version(form.version),
+                    translations=languages.translated_question_texts(
+                        question, languages.read_translations(request.form, languages.QUESTION_FIELDS, other)
+                    ),
                 )
                 message = _("The question and its answer are published on the call's page.")
             else:
@@ -538,3 +564,25 @@ def answer(call_id: int, question_id: int):
             flash(message, "success")
             return redirect(url_for("calls.questions", call_id=call.id))
     return _questions_page(call, {question.id: form}, 422)
+
+
+@bp.route("/manage/calls/<int:call_id>/texts", methods=["POST"])
+@role_required("manager")
+def translate(call_id: int):
+    """The language the call is written in, and its texts in the portal's other languages."""
+    call = load(Call, call_id, need="manage")
+    form = TextsForm()
+    if form.validate_on_submit():
+        language = request.form.get("language") or call.language
+        texts = languages.read_translations(request.form, languages.CALL_FIELDS, languages.other_languages(language))
+        try:
+            languages.save_call_texts(call, language=language, texts=texts, by=current_user)
+            db.session.commit()
+        except CallError as exc:
+            db.session.rollback()
+            call = queries.call_with_details(call_id)
+            return _manage_page(call, texts=texts, texts_language=language, texts_errors=exc.errors, status=422)
+        flash(_("The call's texts in other languages are saved."), "success")
+        return redirect(url_for("calls.manage_view", call_id=call.id) + "#texts")
+    flash(_("The form expired; nothing was saved. Please try again."), "error")
+    return redirect(url_for("calls.manage_view", call_id=call.id) + "#texts")

@@ -70,3 +70,39 @@ def localized(obj: object, field: str) -> str:
     """The `<field>_<lang>` attribute in the reader's language, falling back to English."""
     value = getattr(obj, f"{field}_{locale_code()}", None)
     return value or getattr(obj, f"{field}_en", "")
+
+
+class Written(str):
+    """A text that people wrote (a call's title, a clarification), in the reader's language when it exists in it,
+    else in the language it was written in. `language` says which one it is; `fallback` is true when the reader's
+    language was missing, so that the page can say so. It is a str, so templates print it as it is."""
+
+    language: str
+    fallback: bool
+
+    def __new__(cls, value: str, language: str, fallback: bool) -> Written:
+        text = super().__new__(cls, value or "")
+        text.language, text.fallback = language, fallback
+        return text
+
+
+def written(obj: object, field: str, locale: str | None = None) -> Written:
+    """`obj.<field>` in the reader's language: `obj.translations[<locale>][field]` when the reader's language is not
+    the one `obj` was written in (`obj.language`) and a translation exists; otherwise the original. Works for any
+    object with `language` and a `translations` mapping (calls, clarifications)."""
+    locale = locale or locale_code()
+    original_language = getattr(obj, "language", None) or "en"
+    original = getattr(obj, field, "") or ""
+    if locale == original_language:
+        return Written(original, original_language, False)
+    translated = ((getattr(obj, "translations", None) or {}).get(locale) or {}).get(field) or ""
+    if translated.strip():
+        return Written(translated, locale, False)
+    return Written(original, original_language, bool(original.strip()))
+
+
+def language_name(code: str, locale: str | None = None) -> str:
+    """The name of a language in the reader's language ("anglais" for "en" in French), by Babel."""
+    from babel import Locale
+
+    return Locale.parse(code).get_display_name(locale or locale_code()) or code
