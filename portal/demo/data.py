@@ -1031,6 +1031,26 @@ OPEN_CALL = {
         "Questions may be asked through the portal until ten days before the concept-note deadline; the answers "
         "are published, anonymised, on this page."
     ),
+    # The call's texts in French (its guidelines are not translated yet: French readers get the English, with a notice).
+    "translations": {
+        "fr": {
+            "title": (
+                "Mobilité liée au climat et engagement des diasporas : initiatives de la société civile pour les "
+                "dialogues"
+            ),
+            "description": (
+                "Le troisième appel de la facilité finance des initiatives de la société civile, de la recherche et "
+                "des diasporas sur deux thèmes retenus par les dialogues pour leur prochain cycle : la mobilité dans "
+                "le contexte du changement climatique et de la dégradation de l’environnement, et l’engagement des "
+                "diasporas dans le développement et l’adaptation.\n\n"
+                "Les actions doivent être mises en œuvre dans un ou plusieurs États membres de l’Union africaine, "
+                "durer de 12 à 30 mois et être dirigées par une organisation enregistrée dans un État membre de "
+                "l’Union africaine ou de l’Union européenne. Les codemandeurs doivent confirmer leur participation "
+                "avant que la note conceptuelle puisse être soumise. Les collectivités locales peuvent participer en "
+                "tant qu’entités associées."
+            ),
+        }
+    },
     "budget_envelope": Decimal("2000000.00"),
     "min_grant": Decimal("100000.00"),
     "max_grant": Decimal("300000.00"),

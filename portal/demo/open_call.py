@@ -90,6 +90,7 @@ class OpenCallLoader:
     def complete_call(self, call: Call, spec: dict) -> None:
         s = self.s
         call.guidelines = spec["guidelines"]
+        call.translations = spec["translations"]
         call.procedure = spec["procedure"]
         call.full_application_closes_at = s.day(spec["full_application_closes_in_days"])
         call.questions_close_at = s.day(spec["questions_close_in_days"])

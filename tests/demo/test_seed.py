@@ -197,6 +197,7 @@ def test_seed_loads_the_demo_facility(session):
     # -- the third call: open, two stages, with consortium concept notes in every state an applicant meets --
     open_call = call(session, "MMD-GF-2026-02")
     assert open_call.is_open() and open_call.is_two_stage
+    assert open_call.language == "en" and open_call.translations["fr"]["title"].startswith("Mobilité liée au climat")
     assert open_call.closes_at.astimezone(open_call.zone).hour == 12
     assert open_call.full_application_closes_at > open_call.closes_at
     assert open_call.min_duration_months == 12 and open_call.max_duration_months == 30
