@@ -3,6 +3,7 @@ Debian's Chromium. Screenshots of the main steps are kept in test-artifacts/scre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -39,7 +40,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """`flask db upgrade`, `flask seed-demo`, then `flask run` in a subprocess on a fresh database."""
-    workdir = tmp_path_factory.mktemp("live")
+    with serve_demo(tmp_path_factory.mktemp("live")) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_demo(workdir: Path):
+    """The seeded demo served on a fresh database in `workdir`; yields its base URL. Tests that change the demo
+    in ways others must not see take their own (see test_journeys.py)."""
     drop = None
     if TEST_DATABASE_URL.startswith("postgresql"):
         database_url, drop = _create_postgres_database(TEST_DATABASE_URL)
@@ -81,12 +89,14 @@ def live_server(tmp_path_factory):
             server.kill()
             pytest.fail(f"the portal did not start:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.3)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
-    if drop:
-        drop()
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+        if drop:
+            drop()
 
 
 @pytest.fixture(scope="session")
