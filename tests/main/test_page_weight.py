@@ -44,9 +44,9 @@ class _Assets(HTMLParser):
 
 
 def _css_urls(css: str) -> list[str]:
-    return [u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css) if not u.startswith("data:")] + [
-        u for u in re.findall(r"@import\s+['\"]([^'\"]+)['\"]", css)
-    ]
+    urls = re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css)
+    imports = re.findall(r"@import\s+['\"]([^'\"]+)['\"]", css)
+    return [u for u in urls if not u.startswith("data:")] + imports
 
 
 def _decoded(response) -> str:
