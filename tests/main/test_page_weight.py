@@ -99,6 +99,7 @@ def applicant_pages(consortium, awarded, make_call, make_proposal) -> list[str]:
         f"/organisations/{consortium.lead.id}",
         "/account",
         f"/calls/{call.id}",
+        f"/calls/{make_call(reference='CFP-WEIGHT-2').id}/apply",
         f"/proposals/{pid}",
         f"/proposals/{pid}/sections",
         *(f"/proposals/{pid}/sections/{key}" for key in SECTION_KEYS if key != "budget"),
