@@ -11,6 +11,9 @@ first use needs neither and keeps every existing `url_for("static", ...)` in the
 
 Compression is Flask-Compress (zstd, brotli, gzip or deflate, whichever the browser accepts) for HTML, CSS,
 JavaScript, SVG and JSON; PDFs, images and uploaded files are already compressed and are left as they are.
+Known limit (BREACH): compressed HTML pages carry the session's CSRF token, whose leading part is the same on every
+page of a session; an attacker who both injects text into such a page and watches the sizes of the encrypted
+responses could guess it a character at a time. Masking the token per response would close this; it is not done yet.
 """
 
 from __future__ import annotations
