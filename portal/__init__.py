@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core import i18n, jobs  # noqa: F401 - jobs registers its session hooks
+    from portal.core import assets, i18n, jobs  # noqa: F401 - jobs registers its session hooks
     from portal.core.celery import celery_init_app
     from portal.extensions import babel, csrf, db, login_manager, migrate
 
@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     celery_init_app(app)
+    assets.init_app(app)
     _import_models()
 
     @login_manager.user_loader

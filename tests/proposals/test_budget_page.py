@@ -281,7 +281,7 @@ def test_add_sources_without_javascript(client, login, applicant, draft):
 def test_the_page_carries_its_script_and_a_row_template(client, login, applicant, draft):
     login(client, applicant)
     text = _text(client.get(_url(draft)))
-    assert '<script src="/static/js/proposal-budget.js" defer></script>' in text
+    assert re.search(r'<script src="/static/js/proposal-budget\.js\?v=[0-9a-f]{12}" defer></script>', text)
     assert 'id="budget-line-template"' in text and 'name="line-__index__-unit_cost"' in text
     assert 'data-budget-out="partner:lead"' in text and 'data-budget-out="funding_rate"' in text
     assert client.get("/static/js/proposal-budget.js").status_code == 200
