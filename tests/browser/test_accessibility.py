@@ -274,7 +274,7 @@ def test_every_section_of_the_full_application_form(
     """The demo's open call takes concept notes, so the sections only a full application has (logical framework,
     work plan, risks, sustainability) are rendered here by the test app on a single-stage call, and shown to Chromium
     under the live portal's address so that its stylesheet applies."""
-    from portal.proposals.sections import SECTION_KEYS
+    from portal.proposals.sections import SECTION_KEYS, section_version
 
     call = make_call()
     proposal = make_proposal(call, complete=True)
@@ -293,4 +293,13 @@ def test_every_section_of_the_full_application_form(
         )
         assert page.locator("h1").count() == 1, path
         report += [f"{path} (full application):\n{v}" for v in axe_violations(page, axe_source)]
+    # A section sent with an error: the summary at the top links to the field.
+    response = client.post(
+        f"/proposals/{proposal.id}/sections/summary",
+        data={"version": str(section_version(proposal, "summary")), "summary": " ".join(["word"] * 301)},
+    )
+    assert response.status_code == 422
+    page.set_content(response.get_data(as_text=True))
+    assert page.locator(".error-summary a[href='#summary']").is_visible()
+    report += [f"summary section with an error:\n{v}" for v in axe_violations(page, axe_source)]
     assert_clean(report)
