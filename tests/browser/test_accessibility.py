@@ -303,3 +303,43 @@ def test_every_section_of_the_full_application_form(
     assert page.locator(".error-summary a[href='#summary']").is_visible()
     report += [f"summary section with an error:\n{v}" for v in axe_violations(page, axe_source)]
     assert_clean(report)
+
+
+def test_pages_reached_from_an_e_mail(
+    page, live_server, axe_source, client, login, make_user, make_call, make_proposal, outbox
+):
+    """Pages whose address carries a token sent by e-mail (staff invitation, password reset, consortium invitation),
+    rendered by the test app and shown to Chromium under the live portal's address."""
+    from portal.accounts.operations import make_reset_token
+    from portal.consortia.operations import invite_by_email, make_invitation_token
+
+    admin = make_user("admin")
+    login(client, admin)
+    assert (
+        client.post("/admin/invitations/new", data={"email": "expert@eval.example", "role": "evaluator"}).status_code
+        == 302
+    )
+    client.post("/logout")
+    invitation = re.search(r"/invitations/[\w-]+", outbox[-1].text).group(0)
+    proposal = make_proposal(make_call())
+    partner = invite_by_email(proposal, "partner@ngo.example", "Partner NGO", "co_applicant", by=proposal.created_by)
+    paths = [
+        invitation,
+        f"/password/reset/{make_reset_token(make_user())}",
+        "/password/reset/forged",  # an expired or forged link
+        f"/consortium-invitations/join/{make_invitation_token(partner)}",
+    ]
+    page.goto("/healthz")
+    report = []
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code in (200, 410), path
+        page.set_content(response.get_data(as_text=True))
+        assert page.locator("h1").count() == 1, path
+        report += [f"{path}:\n{v}" for v in axe_violations(page, axe_source)]
+    # The invitation's form sent with errors.
+    response = client.post(invitation, data={"full_name": "", "password": "short", "confirm": "other"})
+    page.set_content(response.get_data(as_text=True))
+    assert page.locator(".error-summary").is_visible()
+    report += [f"{invitation} with errors:\n{v}" for v in axe_violations(page, axe_source)]
+    assert_clean(report)
