@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the portal needs: WeasyPrint's text stack and fonts, libmagic to recognise uploaded files (run),
-# Chromium and poppler for tests.
+# Chromium and poppler for tests; node and npm fetch axe-core (package.json) for the accessibility tests.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info \
             libmagic1
-TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
+TEST_DEBS := chromium poppler-utils postgresql-client redis-tools nodejs npm
 
-.PHONY: run test lint format venv system-deps test-system-deps translations extract-messages migrate seed \
+.PHONY: run test lint format venv system-deps test-system-deps node-deps translations extract-messages migrate seed \
         worker beat clean
 
 run: venv system-deps translations migrate seed
@@ -19,7 +19,7 @@ run: venv system-deps translations migrate seed
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop). Demo logins are printed above."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: venv system-deps test-system-deps translations lint
+test: venv system-deps test-system-deps node-deps translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
@@ -56,6 +56,13 @@ system-deps:
 test-system-deps:
 	$(call install_debs,$(TEST_DEBS))
 
+# axe-core, pinned in package-lock.json, read by tests/browser/test_accessibility.py; reinstalled when the lock changes.
+node-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 translations: venv
 	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v "^$$" || true
 	@ls translations/*/LC_MESSAGES/messages.mo >/dev/null
@@ -77,4 +84,4 @@ beat: venv
 	$(BIN)/celery -A workers.celery_app beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules

@@ -45,8 +45,9 @@ MAP_NONE = "#e3e5e8"
 MAP_STROKE = "#ffffff"
 
 
-def _accessible(svg: str, title: str, desc: str) -> Markup:
-    """`svg` with role="img", a <title> and a <desc> that screen readers announce."""
+def _accessible(svg: str, title: str, desc: str, role: str = "img") -> Markup:
+    """`svg` with role="img", a <title> and a <desc> that screen readers announce. A drawing holding links (the map)
+    is a role="group" instead: an image is one thing to assistive technology, and hides what it contains."""
     ident = f"chart-{uuid.uuid4().hex[:10]}"
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
     # pygal always writes its configuration for its (unused here) tooltip script as an inline script: drop it, and
@@ -64,7 +65,7 @@ def _accessible(svg: str, title: str, desc: str) -> Markup:
         head += f' id="{ident}"'
     # The SVG is pygal's (which escapes what it writes) or africa_map's (escaped names); title and desc are escaped.
     return Markup(  # noqa: S704
-        f'{head} role="img" aria-labelledby="{ident}-title {ident}-desc" focusable="false">'
+        f'{head} role="{role}" aria-labelledby="{ident}-title {ident}-desc" focusable="false">'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>{body}'
     )
 
@@ -215,6 +216,7 @@ def africa_map(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="africa-map" viewBox="{x} {y} {w} {h}" '
         f'preserveAspectRatio="xMidYMid meet">'
     ]
+    linked = False
     for code, paths in sorted(_outlines().items()):
         value = values.get(code, 0)
         bucket = _bucket_for(Decimal(value), classes)
@@ -226,7 +228,8 @@ def africa_map(
             f"<title>{name}</title>{shapes}</g>"
         )
         if bucket:
+            linked = True
             group = f'<a href="{escape(link(code))}" aria-label="{name}">{group}</a>'
         parts.append(group)
     parts.append("</svg>")
-    return _accessible("".join(parts), title, desc)
+    return _accessible("".join(parts), title, desc, role="group" if linked else "img")

@@ -180,6 +180,8 @@ def test_charts_render_with_their_text_alternatives(world, staff_client):
         assert re.search(r'<svg[^>]*role="img"[^>]*aria-labelledby="[^"]+-title [^"]+-desc"', part), section
         assert "<title id=" in part and "<desc id=" in part
         assert "<table>" in part
+    # The map holds links to the countries' pages: a group, not one image hiding them (axe: nested-interactive).
+    assert re.search(r'<svg[^>]*class="africa-map"[^>]*role="group"', html)
     # The tables carry the figures: domain 2 holds g1 and g2.
     domains = html.split('id="chart-domains"', 1)[1].split("</section>", 1)[0]
     assert format_currency(Decimal("230000.50"), "EUR", locale="en") in domains
