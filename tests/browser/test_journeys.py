@@ -280,6 +280,9 @@ def apply_with_a_consortium(
     inputs.nth(0).set_input_files(pdf_file(tmp_path, f"statutes-{lang}.pdf", "Statutes"))
     inputs.nth(1).set_input_files(pdf_file(tmp_path, f"registration-{lang}.pdf", "Certificate of registration"))
     click_submit(page, words["upload"])
+    # With JavaScript each file is sent on its own, with its progress; the page reloads once all have gone.
+    page.locator("a", has_text=f"statutes-{lang}.pdf").wait_for(timeout=20000)
+    page.locator("a", has_text=f"registration-{lang}.pdf").wait_for(timeout=20000)
     assert page.locator("a", has_text=f"statutes-{lang}.pdf").count() == 1
     assert page.locator("a", has_text=f"registration-{lang}.pdf").count() == 1
     shot(page, f"{step}-07-attachments")
