@@ -101,7 +101,7 @@ def save_section(page) -> None:
     assert errors.count() == 0, errors.inner_text()
 
 
-def reload_until(page, locator, seconds: float = 30) -> None:
+def reload_until(page, locator, seconds: float = 90) -> None:
     """Reloads until `locator` is on the page (documents render in the background)."""
     deadline = time.monotonic() + seconds
     while locator.count() == 0:
@@ -281,8 +281,8 @@ def apply_with_a_consortium(
     inputs.nth(1).set_input_files(pdf_file(tmp_path, f"registration-{lang}.pdf", "Certificate of registration"))
     click_submit(page, words["upload"])
     # With JavaScript each file is sent on its own, with its progress; the page reloads once all have gone.
-    page.locator("a", has_text=f"statutes-{lang}.pdf").wait_for(timeout=20000)
-    page.locator("a", has_text=f"registration-{lang}.pdf").wait_for(timeout=20000)
+    page.locator("a", has_text=f"statutes-{lang}.pdf").wait_for(timeout=60000)
+    page.locator("a", has_text=f"registration-{lang}.pdf").wait_for(timeout=60000)
     assert page.locator("a", has_text=f"statutes-{lang}.pdf").count() == 1
     assert page.locator("a", has_text=f"registration-{lang}.pdf").count() == 1
     shot(page, f"{step}-07-attachments")
