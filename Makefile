@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Chromium and poppler for tests; node and npm fetch axe-core (package.json) for the accessibility tests.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info \
             libmagic1
-TEST_DEBS := chromium poppler-utils postgresql-client redis-tools nodejs npm
+TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
 
 .PHONY: run test lint format venv system-deps test-system-deps node-deps translations extract-messages migrate seed \
         worker beat clean
@@ -60,6 +60,10 @@ test-system-deps:
 node-deps: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
+	@# Debian's nodejs and npm when there is no npm at all (a machine with another Node.js, e.g. NodeSource's,
+	@# which bundles npm and conflicts with Debian's npm package, keeps its own).
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
 	npm ci --no-audit --no-fund
 	touch $@
 

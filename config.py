@@ -27,6 +27,14 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _languages() -> tuple[str, ...]:
+    """English (the source language) and every language with a catalogue in translations/, narrowed by the
+    LANGUAGES variable (comma-separated) when it is set."""
+    catalogues = sorted(p.name for p in (BASE_DIR / "translations").iterdir() if (p / "LC_MESSAGES").is_dir())
+    wanted = [code.strip() for code in os.environ.get("LANGUAGES", "").split(",") if code.strip()]
+    return tuple(code for code in ("en", *catalogues) if not wanted or code in wanted)
+
+
 class Config:
     SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET)
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.sqlite3'}")
@@ -62,8 +70,18 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ("en", "fr")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    # The portal speaks English (the source language) and every language that has a catalogue in translations/:
+    # adding Portuguese or Arabic is adding translations/pt or translations/ar, not changing code.
+    # LANGUAGES (comma-separated) narrows the list, e.g. while a catalogue is incomplete.
+    LANGUAGES = tuple(
+        code
+        for code in (
+            "en",
+            *sorted(p.name for p in (BASE_DIR / "translations").iterdir() if (p / "LC_MESSAGES").is_dir()),
+        )
+        if not os.environ.get("LANGUAGES") or code in os.environ["LANGUAGES"].split(",")
+    )
 
     FACILITY_NAME = _env("FACILITY_NAME", "Migration Dialogues Grant Facility")
     FACILITY_ORG_REF = _env("FACILITY_ORG_REF", "XM-DAC-47066")

@@ -213,6 +213,8 @@ def _register_template_helpers(app: Flask) -> None:
         localized=i18n.localized,
         written=i18n.written,
         language_name=i18n.language_name,
+        portal_languages=i18n.portal_languages,
+        text_direction=i18n.text_direction,
         facility_name=lambda: app.config["FACILITY_NAME"],
     )
     app.jinja_env.filters.update(money=i18n.money, number=i18n.number, date=i18n.date, instant=i18n.instant)

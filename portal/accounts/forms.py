@@ -13,7 +13,14 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.models import MIN_PASSWORD_LENGTH, Role
 
-LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+
+def language_choices() -> list[SelectChoice]:
+    """The portal's languages (one per catalogue, see config.LANGUAGES), each named in itself."""
+    from portal.core.i18n import portal_languages
+
+    return [SelectChoice(code, name) for code, name in portal_languages()]
+
+
 ROLE_LABELS = {
     Role.APPLICANT.value: _l("Applicant"),
     Role.EVALUATOR.value: _l("Evaluator"),
@@ -122,7 +129,7 @@ class ConfirmForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     full_name = _full_name_field()
-    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    locale = SelectField(_l("Language"), choices=language_choices)
     timezone = SelectField(
         _l("Time zone"),
         description=_l("Dates and times are shown in this time zone."),

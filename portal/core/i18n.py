@@ -106,3 +106,17 @@ def language_name(code: str, locale: str | None = None) -> str:
     from babel import Locale
 
     return Locale.parse(code).get_display_name(locale or locale_code()) or code
+
+
+def portal_languages() -> list[tuple[str, str]]:
+    """The portal's languages, each named in itself ("Français", "Português", "العربية"), for the switcher."""
+    from babel import Locale
+
+    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in current_app.config["LANGUAGES"]]
+
+
+def text_direction(locale: str | None = None) -> str:
+    """ "rtl" for right-to-left languages (Arabic), else "ltr" (from CLDR, through Babel)."""
+    from babel import Locale
+
+    return Locale.parse(locale or locale_code()).text_direction
