@@ -267,7 +267,7 @@ def _manage_page(
         texts=texts,
         texts_errors=dict(texts_errors),
         text_languages=languages.other_languages(language),
-        portal_languages=current_app.config["LANGUAGES"],
+        call_languages=current_app.config["LANGUAGES"],
         call=call,
         proposals=proposals,
         counts=queries.proposal_counts_by_call([call.id]).get(call.id, {}),
