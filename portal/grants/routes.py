@@ -6,17 +6,17 @@ operation, commit or roll back, and show the page again with the messages when s
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 
 from babel.lists import format_list
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from portal.core import i18n, storage
+from portal.core import i18n
 from portal.core.access import authenticated, load, role_required
+from portal.core.downloads import send_stored
 from portal.core.errors import RuleError
 from portal.core.uploads import accepted_list
 from portal.extensions import db
@@ -422,24 +422,13 @@ def download_report_file(grant_id: int, report_id: int, file_id: int):
     upload = next((f for f in report_.files if f.id == file_id), None)
     if upload is None:
         abort(404)
-    try:
-        data = storage.get(upload.storage_key)
-    except storage.StorageError:
-        log.exception("report file %s of grant %s: its file is missing", upload.id, grant.id)
-        abort(404)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=upload.content_type,
-        as_attachment=True,
-        download_name=upload.filename,
-        etag=upload.sha256,
-        conditional=True,
-        max_age=0,
+    return send_stored(
+        upload.storage_key,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        sha256=upload.sha256,
+        what=f"report file {upload.id} of grant {grant.id}",
     )
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # -- the reporting schedule ------------------------------------------------------------------------------------

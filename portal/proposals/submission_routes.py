@@ -6,15 +6,15 @@ operation, commit, flash, redirect."""
 
 from __future__ import annotations
 
-import io
 import logging
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core import storage
 from portal.core.access import authenticated, load, role_required
+from portal.core.downloads import send_stored
 from portal.core.i18n import select_timezone
 from portal.core.uploads import accept_attribute, accepted_list, format_size
 from portal.extensions import db
@@ -207,24 +207,13 @@ def download_attachment(proposal_id: int, attachment_id: int):
     attachment = db.session.get(ProposalAttachment, attachment_id)
     if attachment is None or attachment.proposal_id != proposal.id:
         abort(404)
-    try:
-        data = storage.get(attachment.storage_key)
-    except storage.StorageError:
-        log.exception("attachment %s of proposal %s: its file is missing", attachment.id, proposal.id)
-        abort(404)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        etag=attachment.sha256,
-        conditional=True,
-        max_age=0,
+    return send_stored(
+        attachment.storage_key,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        sha256=attachment.sha256,
+        what=f"attachment {attachment.id} of proposal {proposal.id}",
     )
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # -- withdrawal and reopening --------------------------------------------------------------------------------------
