@@ -4,10 +4,9 @@ upload documents and answer questions."""
 
 from __future__ import annotations
 
-import io
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,9 +25,10 @@ from portal.calls.forms import (
 )
 from portal.calls.models import Call, CallDocument, CallQuestion, Dialogue, JvapDomain, QuestionStatus
 from portal.calls.operations import CallError, create_call, edit_refusal, publish_call, update_call, utc_to_local
-from portal.core import countries, storage
+from portal.core import countries
 from portal.core.access import load, public, role_required
 from portal.core.db import utcnow
+from portal.core.downloads import send_stored
 from portal.core.i18n import locale_code, select_timezone
 from portal.extensions import db
 from portal.proposals.states import STATUS_LABELS
@@ -196,19 +196,14 @@ def download_document(call_id: int, document_id: int):
     document = load(CallDocument, document_id)
     if document.call_id != call_id:
         abort(404)
-    try:
-        # Guidelines and annexes are capped (UPLOAD_MAX_BYTES), so reading one whole is fine; send_file writes
-        # the Content-Disposition of names in any script (RFC 6266).
-        data = storage.get(document.storage_key)
-    except storage.StorageError:
-        log.exception("call document %s is missing from storage", document.id)
-        abort(404)
-    return send_file(
-        io.BytesIO(data),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
-        max_age=0,
+    # Published with the call: anyone may keep a copy, shared caches included (briefly: a corrigendum replaces it).
+    return send_stored(
+        document.storage_key,
+        filename=document.filename,
+        content_type=document.content_type,
+        sha256=document.sha256,
+        what=f"call document {document.id}",
+        private=False,
     )
 
 
