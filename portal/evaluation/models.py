@@ -22,13 +22,30 @@ if TYPE_CHECKING:
 Score = Numeric(4, 1)
 
 
+class StageKind(enum.StrEnum):
+    """The kinds of step a call's pipeline is composed of, in the order a manager usually puts them."""
+
+    ADMINISTRATIVE_CHECK = "administrative_check"
+    ELIGIBILITY_CHECK = "eligibility_check"
+    CONCEPT_NOTE = "concept_note"  # scored by evaluators against a grid
+    FULL_APPLICATION = "full_application"  # scored by evaluators against a grid
+    MODERATION = "moderation"
+    DECISION = "decision"
+
+
+STAGE_KIND_VALUES = tuple(k.value for k in StageKind)
+SCORED_KINDS = (StageKind.CONCEPT_NOTE.value, StageKind.FULL_APPLICATION.value)
+
+
 class EvaluationStage(db.Model):
     __tablename__ = "evaluation_stages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    # A change to a pipeline that proposals are already inside makes a new version; they stay on theirs.
+    pipeline_version: Mapped[int] = mapped_column(default=1)
     position: Mapped[int] = mapped_column(default=1)
-    kind: Mapped[str] = mapped_column(String(30), default="concept_note")
+    kind: Mapped[str] = mapped_column(String(30), default=StageKind.CONCEPT_NOTE.value)
     name_en: Mapped[str] = mapped_column(String(200))
     name_fr: Mapped[str] = mapped_column(String(200))
     scale_min: Mapped[Decimal] = mapped_column(Score, default=Decimal(1))
@@ -37,6 +54,13 @@ class EvaluationStage(db.Model):
     evaluators_required: Mapped[int] = mapped_column(default=2)
     total_threshold: Mapped[Decimal | None] = mapped_column(Score)
     min_comment_length: Mapped[int] = mapped_column(default=10)
+    # Evaluators' totals further apart than this share of the maximum flag the proposal for moderation.
+    divergence_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(20))
+    due_on: Mapped[dt.date | None]
+    # Blind: evaluators see no applicant names or organisations in this stage.
+    blind: Mapped[bool] = mapped_column(default=False)
+    # Whether the proposal's assigned evaluators take part in its internal discussion during this stage.
+    evaluators_in_thread: Mapped[bool] = mapped_column(default=False)
 
     call: Mapped[Call] = relationship(back_populates="stages")
     sections: Mapped[list[GridSection]] = relationship(
@@ -48,8 +72,10 @@ class EvaluationStage(db.Model):
     assignments: Mapped[list[Assignment]] = relationship(back_populates="stage")
 
     __table_args__ = (
-        UniqueConstraint("call_id", "position"),
+        UniqueConstraint("call_id", "pipeline_version", "position"),
         CheckConstraint("scale_min < scale_max", name="scale_range"),
+        CheckConstraint(f"kind IN {STAGE_KIND_VALUES!r}", name="kind_known"),
+        CheckConstraint("divergence_percent >= 0 AND divergence_percent <= 100", name="divergence_range"),
         CheckConstraint("evaluators_required >= 1", name="evaluators_required_positive"),
     )
 
@@ -97,6 +123,8 @@ class Criterion(db.Model):
     guidance_en: Mapped[str] = mapped_column(Text, default="")
     guidance_fr: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[int] = mapped_column(default=1)
+    # A per-criterion threshold on the (unweighted) score, as in the 0-5 research shape; None: no threshold.
+    min_score: Mapped[Decimal | None] = mapped_column(Score)
 
     stage: Mapped[EvaluationStage] = relationship(back_populates="criteria")
     section: Mapped[GridSection] = relationship(back_populates="criteria")
@@ -188,6 +216,7 @@ class ScoreEntry(db.Model):
 
 class DecisionOutcome(enum.StrEnum):
     AWARD = "award"
+    RESERVE = "reserve"
     REJECT = "reject"
 
 
@@ -206,4 +235,4 @@ class Decision(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="decision")
     decided_by: Mapped[User] = relationship()
 
-    __table_args__ = (CheckConstraint("outcome IN ('award', 'reject')", name="outcome_known"),)
+    __table_args__ = (CheckConstraint("outcome IN ('award', 'reserve', 'reject')", name="outcome_known"),)

@@ -24,8 +24,17 @@ if TYPE_CHECKING:
 class ProposalStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
-    UNDER_REVIEW = "under_review"
+    ADMISSIBLE = "admissible"  # passed the administrative check
+    NOT_ADMISSIBLE = "not_admissible"
+    ELIGIBLE = "eligible"  # passed the eligibility check
+    NOT_ELIGIBLE = "not_eligible"
+    UNDER_REVIEW = "under_review"  # with its evaluators
+    SHORTLISTED = "shortlisted"  # a concept note ranked within the shortlist
+    NOT_SHORTLISTED = "not_shortlisted"
     INVITED = "invited"  # a concept note whose lead is invited to submit a full application
+    FULL_APPLICATION_SUBMITTED = "full_application_submitted"  # the concept note whose full application is in
+    RECOMMENDED = "recommended"  # ranked within the envelope, for the committee's decision
+    RESERVE = "reserve"  # above the thresholds, below the budget line
     AWARDED = "awarded"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
@@ -88,7 +97,7 @@ class Proposal(db.Model):
     total_budget: Mapped[Decimal | None] = mapped_column(Money())
     duration_months: Mapped[int | None]
     jvap_domain_id: Mapped[int | None] = mapped_column(ForeignKey("jvap_domains.id"))
-    status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.DRAFT.value, index=True)
+    status: Mapped[str] = mapped_column(String(30), default=ProposalStatus.DRAFT.value, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[dt.datetime | None]

@@ -14,11 +14,27 @@ from portal.core.db import utcnow
 from portal.proposals.models import Proposal
 from portal.proposals.models import ProposalStatus as S
 
+# The legal moves. Checks are optional stages of a call's pipeline, so a submitted proposal may go straight to
+# its evaluators; a concept note goes on through the shortlist to the invitation, a full application (or the
+# proposal of a one-stage call) through the recommendation or reserve list to the decision.
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}),
-    S.UNDER_REVIEW: frozenset({S.INVITED, S.AWARDED, S.REJECTED}),
-    S.INVITED: frozenset(),
+    S.SUBMITTED: frozenset(
+        {S.ADMISSIBLE, S.NOT_ADMISSIBLE, S.ELIGIBLE, S.NOT_ELIGIBLE, S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}
+    ),
+    S.ADMISSIBLE: frozenset({S.ELIGIBLE, S.NOT_ELIGIBLE, S.UNDER_REVIEW, S.WITHDRAWN}),
+    S.NOT_ADMISSIBLE: frozenset({S.SUBMITTED}),  # a manager re-opens the check, with a reason
+    S.ELIGIBLE: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
+    S.NOT_ELIGIBLE: frozenset({S.SUBMITTED}),
+    S.UNDER_REVIEW: frozenset(
+        {S.SHORTLISTED, S.NOT_SHORTLISTED, S.INVITED, S.RECOMMENDED, S.RESERVE, S.AWARDED, S.REJECTED, S.WITHDRAWN}
+    ),
+    S.SHORTLISTED: frozenset({S.INVITED, S.NOT_SHORTLISTED, S.WITHDRAWN}),
+    S.NOT_SHORTLISTED: frozenset({S.SHORTLISTED}),
+    S.INVITED: frozenset({S.FULL_APPLICATION_SUBMITTED}),
+    S.FULL_APPLICATION_SUBMITTED: frozenset(),
+    S.RECOMMENDED: frozenset({S.AWARDED, S.RESERVE, S.REJECTED, S.WITHDRAWN}),
+    S.RESERVE: frozenset({S.AWARDED, S.REJECTED, S.WITHDRAWN}),
     S.AWARDED: frozenset(),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset({S.DRAFT}),
@@ -27,8 +43,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 STATUS_LABELS = {
     S.DRAFT: _l("Draft"),
     S.SUBMITTED: _l("Submitted"),
+    S.ADMISSIBLE: _l("Admissible"),
+    S.NOT_ADMISSIBLE: _l("Not admissible"),
+    S.ELIGIBLE: _l("Eligible"),
+    S.NOT_ELIGIBLE: _l("Not eligible"),
     S.UNDER_REVIEW: _l("Under review"),
+    S.SHORTLISTED: _l("Shortlisted"),
+    S.NOT_SHORTLISTED: _l("Not shortlisted"),
     S.INVITED: _l("Invited to full application"),
+    S.FULL_APPLICATION_SUBMITTED: _l("Full application submitted"),
+    S.RECOMMENDED: _l("Recommended"),
+    S.RESERVE: _l("Reserve list"),
     S.AWARDED: _l("Awarded"),
     S.REJECTED: _l("Rejected"),
     S.WITHDRAWN: _l("Withdrawn"),
