@@ -21,6 +21,7 @@ from portal.accounts.models import Role, User
 from portal.core import audit, i18n, mail
 from portal.core.db import utcnow
 from portal.core.urls import external_url
+from portal.evaluation import pipeline
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -29,7 +30,7 @@ from portal.evaluation.models import (
     EvaluationStage,
     ScoreEntry,
 )
-from portal.evaluation.queries import ASSIGNABLE_STATUSES, first_stage, ranked_row, scale_label
+from portal.evaluation.queries import ASSIGNABLE_STATUSES, ranked_row, scale_label
 from portal.extensions import db
 from portal.grants.operations import GrantError, award_grant
 from portal.organisations.models import Membership
@@ -89,7 +90,7 @@ def assign_evaluator(proposal: Proposal, evaluator: User | None, *, by: User) ->
                 status=_status_label(proposal.status),
             )
         )
-    stage = first_stage(proposal.call)
+    stage = pipeline.scoring_stage_for(proposal)
     if stage is None:
         raise EvaluationError(_l("This call has no evaluation grid yet, so evaluators cannot be assigned."))
     existing = db.session.scalar(
@@ -392,7 +393,7 @@ def decision_blockers(proposal: Proposal) -> list:
                 status=_status_label(proposal.status),
             )
         )
-    stage = first_stage(proposal.call)
+    stage = pipeline.scoring_stage_for(proposal)
     if stage is None:
         problems.append(_l("This call has no evaluation grid, so its proposals cannot be decided."))
         return problems

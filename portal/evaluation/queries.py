@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
+from portal.evaluation import pipeline
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -50,14 +51,8 @@ def _grid() -> tuple:
 
 
 def first_stage(call: Call) -> EvaluationStage | None:
-    """The call's first evaluation stage with its sections and criteria (three queries at most)."""
-    return db.session.scalar(
-        select(EvaluationStage)
-        .where(EvaluationStage.call_id == call.id)
-        .order_by(EvaluationStage.position)
-        .limit(1)
-        .options(*_grid())
-    )
+    """The first scored stage of the call's current pipeline, with its grid (see `pipeline.stage_for_call`)."""
+    return pipeline.stage_for_call(call)
 
 
 def stage_with_grid(stage_id: int) -> EvaluationStage | None:
@@ -131,12 +126,14 @@ def assignment_for_review(assignment_id: int) -> Assignment | None:
 # -- assignments -----------------------------------------------------------------------------------------------
 
 
-def assignable_proposals(call: Call) -> list[Proposal]:
-    """The call's proposals that are submitted or under review, with their assignments and evaluators."""
+def assignable_proposals(call: Call, stage: EvaluationStage | None = None) -> list[Proposal]:
+    """The call's proposals that are submitted or under review (in `stage`, when given), with their assignments and
+    evaluators."""
+    condition = Proposal.call_id == call.id if stage is None else pipeline.proposals_in_stage(stage)
     return list(
         db.session.scalars(
             select(Proposal)
-            .where(Proposal.call_id == call.id, Proposal.status.in_(ASSIGNABLE_STATUSES))
+            .where(condition, Proposal.status.in_(ASSIGNABLE_STATUSES))
             .order_by(Proposal.reference)
             .options(
                 joinedload(Proposal.organisation),
@@ -296,8 +293,8 @@ def ranking(call: Call, stage: EvaluationStage | None = None) -> list[RankedProp
 
 
 def ranked_row(call: Call, proposal: Proposal) -> RankedProposal | None:
-    """The ranking row of one proposal (None without a submitted review)."""
-    for row in ranking(call):
+    """The ranking row of one proposal in the stage that scores it (None without a submitted review)."""
+    for row in ranking(call, pipeline.scoring_stage_for(proposal)):
         if row.proposal.id == proposal.id:
             return row
     return None

@@ -15,7 +15,7 @@ from portal.accounts.models import User
 from portal.calls.models import Call
 from portal.core.access import load, role_required
 from portal.core.i18n import locale_code
-from portal.evaluation import operations, queries
+from portal.evaluation import operations, pipeline, queries
 from portal.evaluation.forms import AssignForm, DecisionForm, DeclarationForm, score_form
 from portal.evaluation.models import Assignment, AssignmentStatus, DecisionOutcome
 from portal.extensions import db
@@ -190,8 +190,8 @@ def _render_score(assignment: Assignment, stage, saved: dict, form):
 @role_required("manager")
 def assign(call_id: int):
     call = load(Call, call_id, need="manage")
-    stage = queries.first_stage(call)
-    proposals = queries.assignable_proposals(call)
+    stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
+    proposals = queries.assignable_proposals(call, stage)
     evaluators = queries.active_evaluators()
     forms = {}
     for proposal in proposals:
@@ -233,7 +233,7 @@ def assign(call_id: int):
                     )
                     return redirect(url_for("evaluation.assign", call_id=call.id) + f"#proposal-{proposal.id}")
         # The rollback may have expired what was loaded: load the page's data again.
-        proposals = queries.assignable_proposals(call)
+        proposals = queries.assignable_proposals(call, stage)
 
     return render_template(
         "evaluation/assign.html",
@@ -266,7 +266,7 @@ def unassign(assignment_id: int):
 @role_required("manager")
 def ranking(call_id: int):
     call = load(Call, call_id, need="manage")
-    stage = queries.first_stage(call)
+    stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
     rows = queries.ranking(call, stage)
     return render_template("evaluation/ranking.html", call=call, stage=stage, rows=rows)
 
@@ -276,7 +276,7 @@ def ranking(call_id: int):
 def decide(proposal_id: int):
     proposal = load(Proposal, proposal_id, need="decide")
     call = proposal.call
-    stage = queries.first_stage(call)
+    stage = pipeline.scoring_stage_for(proposal)
     rows = queries.ranking(call, stage)
     form = DecisionForm()
     if request.method == "GET":

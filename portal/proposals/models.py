@@ -103,6 +103,8 @@ class Proposal(db.Model):
     submitted_at: Mapped[dt.datetime | None]
     withdrawn_at: Mapped[dt.datetime | None]
     invited_at: Mapped[dt.datetime | None]
+    # The version of the call's evaluation pipeline this proposal follows, pinned at its first submission.
+    pipeline_version: Mapped[int | None]
     version_id: Mapped[int] = mapped_column(default=1)
 
     call: Mapped[Call] = relationship(back_populates="proposals")

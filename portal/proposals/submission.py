@@ -20,6 +20,7 @@ from portal.core import audit, mail, storage
 from portal.core.db import utcnow
 from portal.core.i18n import instant
 from portal.core.urls import external_url
+from portal.evaluation import pipeline
 from portal.extensions import db
 from portal.proposals.models import (
     BudgetLine,
@@ -239,6 +240,7 @@ def submit_proposal(proposal: Proposal, *, by, now: dt.datetime | None = None) -
     if problems:
         raise ops.ProposalError(list(problems))
     transition(proposal, ProposalStatus.SUBMITTED, by=by, at=now)
+    pipeline.pin(proposal)
     version = latest_snapshot_version(proposal) + 1
     data = json.loads(ops.canonical_json(proposal_document(proposal, version=version, submitted_by=by)))
     snapshot = ProposalSnapshot(
