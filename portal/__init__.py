@@ -86,6 +86,7 @@ def _import_models() -> None:
     from portal.documents import models as _documents  # noqa: F401
     from portal.evaluation import models as _evaluation  # noqa: F401
     from portal.grants import models as _grants  # noqa: F401
+    from portal.notifications import models as _notifications  # noqa: F401
     from portal.organisations import models as _organisations  # noqa: F401
     from portal.proposals import models as _proposals  # noqa: F401
 
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evaluation.routes import bp as evaluation_bp
     from portal.grants.routes import bp as grants_bp
     from portal.main.routes import bp as main_bp
+    from portal.notifications.routes import bp as notifications_bp
     from portal.opendata.routes import bp as opendata_bp
     from portal.organisations.routes import bp as organisations_bp
     from portal.portfolio.routes import bp as portfolio_bp
@@ -123,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         api_tokens_bp,
         portfolio_bp,
         search_bp,
+        notifications_bp,
     ):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, never with the session cookie: no CSRF token to check.

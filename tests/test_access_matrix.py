@@ -28,6 +28,7 @@ from portal.grants.models import (
     GrantReportFile,
     Tranche,
 )
+from portal.notifications.models import OutboxMessage
 from portal.organisations.models import MembershipRequest
 from portal.proposals.models import ProposalAttachment, ProposalPartner, ProposalStatus
 
@@ -99,6 +100,15 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("admin.invite", "GET"): ({}, ADMIN),
     ("admin.invite", "POST"): ({}, ADMIN),
     ("admin.audit_log", "GET"): ({}, STAFF),
+    # notifications: each user's own list and settings; the outbox is the administrators'
+    ("notifications.index", "GET"): ({}, SIGNED_IN),
+    ("notifications.mark_read", "POST"): ({}, SIGNED_IN),
+    ("notifications.preferences", "GET"): ({}, SIGNED_IN),
+    ("notifications.preferences", "POST"): ({}, SIGNED_IN),
+    ("notifications.outbox", "GET"): ({}, ADMIN),
+    ("notifications.message", "GET"): ({"message_id": "@outbox_message"}, ADMIN),
+    ("notifications.message_html", "GET"): ({"message_id": "@outbox_message"}, ADMIN),
+    ("notifications.retry", "POST"): ({"message_id": "@outbox_message"}, ADMIN),
     # organisations
     ("organisations.mine", "GET"): ({}, SIGNED_IN),
     ("organisations.create", "GET"): ({}, SIGNED_IN),
@@ -424,7 +434,17 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     # to join the lead organisation.
     invited_partner = ProposalPartner(proposal=draft, organisation=org_partner, role="co_applicant", status="invited")
     membership_request = MembershipRequest(organisation=org_a, user=users["other_applicant"], message="Let me in.")
-    db.session.add_all([grant, document, invitation, invited_partner, membership_request])
+    outbox_message = OutboxMessage(
+        recipient="someone@test.example",
+        template="accounts_password_reset",
+        category="account",
+        subject="Reset your password",
+        text="Hello",
+        html="<p>Hello</p>",
+        status="failed",
+        error="SMTPServerDisconnected: gone",
+    )
+    db.session.add_all([grant, document, invitation, invited_partner, membership_request, outbox_message])
     db.session.add_all([grant, document, invitation])
     call_document, call_question = _call_extras(call, users["applicant"])
     db.session.commit()
@@ -458,6 +478,7 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "call_question": call_question.id,
         "agreement_number": grant.agreement_number,
         "manager_token": manager_token.id,
+        "outbox_message": outbox_message.id,
     }
 
 

@@ -1,12 +1,14 @@
 """The one way the portal sends e-mail.
 
-Backends: `console` prints messages (make run), `memory` keeps them in a list (tests), `smtp` sends them
-(production). Messages are rendered in the recipient's language and sent only after the transaction that
-caused them commits."""
+Messages are rendered in the recipient's language, in plain text and HTML, and written to the outbox
+(portal.notifications) in the transaction that causes them; a Celery task delivers them after it commits, with
+retries. Backends: `console` prints messages (make run), `memory` keeps them in a list (tests), `smtp` sends them
+(production)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import sys
 from dataclasses import dataclass, field
@@ -14,9 +16,7 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-
-from portal.core.jobs import after_commit
-from portal.extensions import db
+from markupsafe import Markup, escape
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,39 @@ def render(template: str, locale: str, **context) -> tuple[str, str]:
     return subject, text
 
 
+def category_of(template: str) -> str:
+    """The category a user chooses instant or digest e-mail for; account messages (invitations, password resets)
+    are always sent at once."""
+    area = template.split("_", 1)[0]
+    if area in ("accounts", "organisations") or template == "consortia_invitation_email":
+        return "account"
+    return {"consortia": "proposals", "documents": "proposals"}.get(area, area)
+
+
+# Written by hand rather than with a library: plain text we wrote ourselves becomes paragraphs with its links made
+# clickable; markupsafe escapes everything else.
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def text_to_html(text: str) -> Markup:
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        parts, last = [], 0
+        for match in _URL.finditer(block):
+            parts.append(escape(block[last : match.start()]))
+            url = escape(match.group(0))
+            parts.append(Markup('<a href="{0}">{0}</a>').format(url))
+            last = match.end()
+        parts.append(escape(block[last:]))
+        paragraphs.append(Markup("<p>{}</p>").format(Markup("").join(parts).replace("\n", Markup("<br>\n"))))
+    return Markup("\n").join(paragraphs)
+
+
+def render_html(subject: str, text: str, locale: str) -> str:
+    with force_locale(locale or "en"):
+        return render_template("emails/_layout.html", subject=subject, body=text_to_html(text), locale=locale or "en")
+
+
 def send(
     to: str,
     template: str,
@@ -65,13 +98,23 @@ def send(
     attachments: list[MailAttachment] | tuple[MailAttachment, ...] = (),
     **context,
 ) -> OutgoingMail:
-    """Render now (while the data is at hand) and deliver once the current transaction commits, with the
-    `attachments` (MailAttachment) if any."""
+    """Render now (while the data is at hand), in text and HTML, and write the message to the outbox in the current
+    transaction; a Celery task delivers it once the transaction commits, with retries. A user who chose a daily
+    digest for this category gets it in the next digest instead; every user also finds it in their notifications."""
+    from portal.notifications import operations as notifications
+
     subject, text = render(template, locale, **context)
-    message = OutgoingMail(to=to, subject=subject, text=text, attachments=list(attachments))
-    app = current_app._get_current_object()
-    after_commit(db.session(), lambda: _deliver(app, message))
+    html = render_html(subject, text, locale)
+    message = OutgoingMail(to=to, subject=subject, text=text, html=html, attachments=list(attachments))
+    notifications.post(
+        message, template=template, category=category_of(template), locale=locale, url=context.get("url")
+    )
     return message
+
+
+def deliver_now(app, message: OutgoingMail) -> None:
+    """Hand one message to the configured backend (the outbox's delivery task calls this)."""
+    _deliver(app, message)
 
 
 def _deliver(app, message: OutgoingMail) -> None:
@@ -92,6 +135,8 @@ def _deliver(app, message: OutgoingMail) -> None:
         email["To"] = message.to
         email["Subject"] = message.subject
         email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
         for attachment in message.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
             email.add_attachment(

@@ -66,6 +66,11 @@ def test_mail_goes_out_over_smtp(app, make_user, smtp_server, monkeypatch):
     assert envelope.rcpt_tos == ["reset@ngo.example"]
     message = message_from_bytes(envelope.content, policy=default)
     assert message["To"] == "reset@ngo.example"
-    body = message.get_content()
+    body = message.get_body(preferencelist=("plain",)).get_content()
     assert "https://portal.example/x" in body
     assert body.startswith("Bonjour")  # in the recipient's language
+    # The same message in HTML, for mail programs that show it: escaped text, links made clickable.
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="fr">' in html
+    assert '<a href="https://portal.example/x">https://portal.example/x</a>' in html
+    assert "<p>Bonjour" in html
