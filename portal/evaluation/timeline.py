@@ -30,6 +30,7 @@ from portal.evaluation.models import Assignment, Decision
 from portal.evaluation.thread_models import ClarificationRequest, ThreadMessage
 from portal.evaluation.threads import can_read_thread, identity_hidden
 from portal.extensions import db
+from portal.organisations.models import Membership
 from portal.proposals.models import Proposal, ProposalSnapshot
 from portal.proposals.states import STATUS_LABELS
 
@@ -162,8 +163,8 @@ def timeline(proposal: Proposal, reader: User) -> list[TimelineEvent]:
     people_ids = {e.actor_id for e in entries if e.actor_id}
     people_ids |= {_evaluator_of(e) for e in entries if _evaluator_of(e)}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(people_ids)))} if people_ids else {}
-    member_ids = {u.id for u in people.values() if proposal.is_applicant_member(u)}
     hide_applicant = who == EVALUATOR and identity_hidden(proposal, reader)
+    member_ids = _members_among(proposal, set(people)) if hide_applicant else set()
 
     def actor_label(entry: AuditEntry) -> str:
         user = people.get(entry.actor_id) if entry.actor_id else None
@@ -179,6 +180,19 @@ def timeline(proposal: Proposal, reader: User) -> list[TimelineEvent]:
         TimelineEvent(at=e.created_at, actor_label=actor_label(e), kind=_kind(e), text=_text(e, who, people))
         for e in entries
     ]
+
+
+def _members_among(proposal: Proposal, user_ids: set[int]) -> set[int]:
+    """Which of these people belong to the proposal's lead organisation (one query)."""
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.organisation_id == proposal.organisation_id, Membership.user_id.in_(user_ids)
+            )
+        )
+    )
 
 
 def _evaluator_of(entry: AuditEntry) -> int | None:
