@@ -4,6 +4,7 @@ re-render with what was typed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,8 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from portal.calls.operations import CallError, local_to_utc
+from portal.calls.operations import CallError, local_to_utc, utc_to_local
 from portal.core.access import authenticated, load, role_required
+from portal.core.db import utcnow
 from portal.core.downloads import send_stored
 from portal.core.i18n import select_timezone
 from portal.evaluation import threads, timeline
@@ -24,6 +26,8 @@ from portal.extensions import db
 from portal.proposals.models import Proposal
 
 log = logging.getLogger(__name__)
+
+DEFAULT_ANSWER_DAYS = 7
 
 
 @bp.app_template_filter("plain_text")
@@ -126,6 +130,11 @@ def ask_clarification(proposal_id: int):
         return redirect(url_for("proposals.view", proposal_id=proposal.id))
     call_tz = proposal.call.timezone
     form = ClarificationForm()
+    if request.method == "GET":
+        # A week from now at noon, in the call's time zone: a deadline people can meet, to change at will.
+        form.due_at.data = (utc_to_local(utcnow(), call_tz) + dt.timedelta(days=DEFAULT_ANSWER_DAYS)).replace(
+            hour=12, minute=0, second=0, microsecond=0
+        )
     if form.validate_on_submit():
         try:
             due_at = local_to_utc(form.due_at.data, call_tz) if form.due_at.data else None

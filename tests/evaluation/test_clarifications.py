@@ -58,6 +58,7 @@ def test_manager_asks_with_a_deadline_in_the_calls_time_zone(session, client, si
     url = f"/manage/proposals/{proposal.id}/clarifications/new"
     page = client.get(url).get_data(as_text=True)
     assert "Europe/Brussels" in page
+    assert 'T12:00"' in page  # a default deadline, at noon in the call's zone
     response = client.post(
         url, data={"question": "Which partner holds the bank account?", "due_at": "2031-01-15T12:00"}
     )
