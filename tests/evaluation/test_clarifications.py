@@ -72,7 +72,7 @@ def test_manager_asks_with_a_deadline_in_the_calls_time_zone(session, client, si
     assert entry.after["question"] == "Which partner holds the bank account?"
 
     [message] = [m for m in outbox if m.to == lead.email]
-    assert proposal.reference in message.subject
+    assert message.subject == f"Demande d’éclaircissement sur votre proposition {proposal.reference}"  # lead's language
     assert "Which partner holds the bank account?" in message.text
     assert f"/proposals/{proposal.id}/clarifications/{request.id}" in message.text
 
