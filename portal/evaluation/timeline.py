@@ -130,13 +130,27 @@ def _entries(proposal: Proposal) -> list[AuditEntry]:
         and_(AuditEntry.object_type == object_type, AuditEntry.object_id.in_(ids(proposal.id)))
         for object_type, ids in _SOURCES.items()
     ]
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(or_(*matches), AuditEntry.action.not_in(NOISE_ACTIONS))
-            .order_by(AuditEntry.created_at, AuditEntry.id)
-        )
+    # A removed assignment's row is gone: its entries are found through the removal's record of the proposal
+    # (through the index on the action, then the few removals).
+    removed = select(AuditEntry.object_id).where(
+        AuditEntry.action == "assignment.removed",
+        AuditEntry.before["proposal"].as_string() == proposal.reference,
     )
+    matches.append(and_(AuditEntry.object_type == "assignments", AuditEntry.object_id.in_(removed)))
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(or_(*matches), AuditEntry.action.not_in(NOISE_ACTIONS))
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+    # An entry that names another proposal belongs to it (an id reused after a removal, on SQLite).
+    return [e for e in entries if _proposal_named(e) in (None, proposal.reference)]
+
+
+def _proposal_named(entry: AuditEntry) -> str | None:
+    for data in (entry.after, entry.before):
+        if isinstance(data, dict) and isinstance(data.get("proposal"), str):
+            return data["proposal"]
+    return None
 
 
 def _visible(entry: AuditEntry, who: str, own_assignments: set[str], in_thread: bool) -> bool:

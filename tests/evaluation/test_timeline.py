@@ -153,3 +153,14 @@ def test_blind_stage_hides_the_applicant_on_the_evaluators_timeline_page(history
     assert proposal.reference in html
     assert proposal.organisation.legal_name not in html
     assert "Lena Lead" not in html
+
+
+def test_a_removed_assignment_stays_in_the_managers_timeline(session, rq, proposal, manager, make_user):
+    evaluator = make_user("evaluator", full_name="Rita Removed")
+    assignment = operations.assign_evaluator(proposal, evaluator, by=manager)
+    operations.remove_assignment(assignment, by=manager)
+    session.commit()
+    text = _all_text(timeline(proposal, manager))
+    assert "Evaluator assigned: Rita Removed." in text
+    assert "Assignment of Rita Removed removed." in text
+    assert "Rita Removed" not in _all_text(timeline(proposal, proposal.organisation.memberships[0].user))
