@@ -90,12 +90,28 @@ def test_deadline_in_the_past_is_refused_and_the_question_kept(session, client, 
     assert session.scalars(select(ClarificationRequest)).all() == []
 
 
+def test_a_deadline_in_the_skipped_daylight_saving_hour_is_refused(session, client, sign_in, proposal, manager):
+    sign_in(client, manager)
+    response = client.post(
+        f"/manage/proposals/{proposal.id}/clarifications/new",
+        data={"question": "Which partner holds the bank account?", "due_at": "2031-03-30T02:30"},
+    )
+    assert response.status_code == 422
+    assert "does not exist in Europe/Brussels" in response.get_data(as_text=True)
+    assert session.scalars(select(ClarificationRequest)).all() == []
+
+
 def test_question_and_deadline_are_required(session, client, sign_in, proposal, manager):
     sign_in(client, manager)
     response = client.post(f"/manage/proposals/{proposal.id}/clarifications/new", data={"question": "Why?"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Write the question in at least 10 characters." in html
+    response = client.post(
+        f"/manage/proposals/{proposal.id}/clarifications/new", data={"question": "Which partner signs?", "due_at": ""}
+    )
+    assert response.status_code == 422
+    assert "Enter the date and time by which the applicant must answer." in response.get_data(as_text=True)
 
 
 def test_a_draft_is_not_asked_anything(session, rq, call, make_proposal, manager):
