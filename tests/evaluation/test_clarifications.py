@@ -111,7 +111,7 @@ def test_question_and_deadline_are_required(session, client, sign_in, proposal, 
         f"/manage/proposals/{proposal.id}/clarifications/new", data={"question": "Which partner signs?", "due_at": ""}
     )
     assert response.status_code == 422
-    assert "Enter the date and time by which the applicant must answer." in response.get_data(as_text=True)
+    assert "Enter a date and time, for example 2025-09-15 12:00." in response.get_data(as_text=True)
 
 
 def test_a_draft_is_not_asked_anything(session, rq, call, make_proposal, manager):
