@@ -190,8 +190,9 @@ def timeline(proposal: Proposal, reader: User) -> list[TimelineEvent]:
             return _("Applicant")
         return user.display_name
 
+    call_tz = proposal.call.timezone
     return [
-        TimelineEvent(at=e.created_at, actor_label=actor_label(e), kind=_kind(e), text=_text(e, who, people))
+        TimelineEvent(at=e.created_at, actor_label=actor_label(e), kind=_kind(e), text=_text(e, who, people, call_tz))
         for e in entries
     ]
 
@@ -247,7 +248,7 @@ def _kind(entry: AuditEntry) -> str:
     return "other"
 
 
-def _text(entry: AuditEntry, who: str, people: dict[int, User]) -> str:
+def _text(entry: AuditEntry, who: str, people: dict[int, User], call_tz: str) -> str:
     action = entry.action
     after = entry.after or {}
     before = entry.before or {}
@@ -292,7 +293,7 @@ def _text(entry: AuditEntry, who: str, people: dict[int, User]) -> str:
         return _("Message in the internal discussion.")
     if action == "clarification.requested":
         due = after.get("due_at")
-        due_text = i18n.instant(dt.datetime.fromisoformat(due)) if isinstance(due, str) else "—"
+        due_text = i18n.instant(dt.datetime.fromisoformat(due), call_tz) if isinstance(due, str) else "—"
         return _("Clarification requested, to be answered by %(due)s.", due=due_text)
     if action == "clarification.answered":
         if after.get("late"):
