@@ -74,6 +74,8 @@ GRANT_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, ma
 GRANT_LEAD_OR_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORBIDDEN, manager=OK, admin=OK)
 # Staff pages of a grant reached by its participants too (403) but hidden from everyone else (404).
 GRANT_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=FORBIDDEN, partner=FORBIDDEN, manager=OK, admin=OK)
+# A proposal's clarifications: staff and the lead's users; its evaluator sees the proposal but not them.
+CLARIFICATION_READERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=FORBIDDEN, manager=OK, admin=OK)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -268,6 +270,39 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.ranking", "GET"): ({"call_id": "@call"}, STAFF),
     ("evaluation.decide", "GET"): ({"proposal_id": "@under_review"}, STAFF),
     ("evaluation.decide", "POST"): ({"proposal_id": "@under_review"}, STAFF),
+    # evaluation: internal discussion, clarifications, timeline (portal/evaluation/thread_routes.py). The world's
+    # stage keeps its evaluators out of the discussion: the assigned evaluator sees the proposal but not the thread.
+    ("evaluation.thread", "GET"): (
+        {"proposal_id": "@under_review"},
+        expect(FORBIDDEN, anonymous=LOGIN, unassigned_evaluator=HIDDEN, manager=OK, admin=OK),
+    ),
+    ("evaluation.thread", "POST"): (
+        {"proposal_id": "@under_review"},
+        expect(FORBIDDEN, anonymous=LOGIN, unassigned_evaluator=HIDDEN, manager=OK, admin=OK),
+    ),
+    ("evaluation.clarifications", "GET"): ({"proposal_id": "@under_review"}, CLARIFICATION_READERS),
+    ("evaluation.clarification", "GET"): (
+        {"proposal_id": "@under_review", "request_id": "@clarification"},
+        CLARIFICATION_READERS,
+    ),
+    ("evaluation.clarification", "POST"): (
+        {"proposal_id": "@under_review", "request_id": "@clarification"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=FORBIDDEN, manager=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    ("evaluation.clarification_file", "GET"): (
+        {"proposal_id": "@under_review", "request_id": "@answered_clarification"},
+        CLARIFICATION_READERS,
+    ),
+    ("evaluation.ask_clarification", "GET"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.ask_clarification", "POST"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.cancel_clarification", "POST"): (
+        {"proposal_id": "@under_review", "request_id": "@clarification"},
+        STAFF,
+    ),
+    ("evaluation.proposal_timeline", "GET"): (
+        {"proposal_id": "@under_review"},
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
+    ),
     # grants and documents
     ("grants.list_grants", "GET"): (
         {},
@@ -447,6 +482,7 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     db.session.add_all([grant, document, invitation, invited_partner, membership_request, outbox_message])
     db.session.add_all([grant, document, invitation])
     call_document, call_question = _call_extras(call, users["applicant"])
+    clarification, answered_clarification = _clarifications(under_review, users["manager"], users["applicant"])
     db.session.commit()
     manager_token, _secret = create_token(users["manager"], "Matrix", 30, by=users["manager"])
     db.session.commit()
@@ -479,7 +515,38 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "agreement_number": grant.agreement_number,
         "manager_token": manager_token.id,
         "outbox_message": outbox_message.id,
+        "clarification": clarification.id,
+        "answered_clarification": answered_clarification.id,
     }
+
+
+def _clarifications(proposal, manager, applicant):
+    """An open clarification request on the proposal, and one answered with a file."""
+    from portal.evaluation.thread_models import ClarificationRequest
+
+    due = utcnow() + dt.timedelta(days=7)
+    key = storage.new_key("clarifications", ".pdf")
+    storage.put(key, b"%PDF-1.7\n% clarification answer\n")
+    open_request = ClarificationRequest(
+        proposal=proposal, asked_by_id=manager.id, question="Which partners?", due_at=due
+    )
+    answered = ClarificationRequest(
+        proposal=proposal,
+        asked_by_id=manager.id,
+        question="Send the statutes.",
+        due_at=due,
+        status="answered",
+        answer="Attached.",
+        answered_by_id=applicant.id,
+        answered_at=utcnow(),
+        attachment_key=key,
+        attachment_name="statutes.pdf",
+        attachment_content_type="application/pdf",
+        attachment_size=32,
+        attachment_sha256="0" * 64,
+    )
+    db.session.add_all([open_request, answered])
+    return open_request, answered
 
 
 def _call_extras(call, asker):

@@ -328,3 +328,6 @@ def decide(proposal_id: int):
         form=form,
         blockers=operations.decision_blockers(proposal),
     )
+
+
+from portal.evaluation import thread_routes as _thread_routes  # noqa: E402, F401
