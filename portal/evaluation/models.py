@@ -236,4 +236,6 @@ class Decision(db.Model):
     decided_by: Mapped[User] = relationship()
 
     __table_args__ = (CheckConstraint("outcome IN ('award', 'reserve', 'reject')", name="outcome_known"),)
-from portal.evaluation import evaluator_models as evaluator_models  # noqa: E402,F401  (evaluators, reminders)
+
+
+from portal.evaluation import evaluator_models as evaluator_models  # noqa: E402  (evaluators, reminders)

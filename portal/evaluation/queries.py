@@ -160,7 +160,7 @@ def evaluator_queue(user: User) -> list[Assignment]:
             select(Assignment)
             .where(Assignment.evaluator_id == user.id)
             .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
-            .options(joinedload(Assignment.proposal).joinedload(Proposal.call))
+            .options(joinedload(Assignment.proposal).joinedload(Proposal.call), joinedload(Assignment.stage))
         )
     )
 

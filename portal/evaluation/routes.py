@@ -328,3 +328,6 @@ def decide(proposal_id: int):
         form=form,
         blockers=operations.decision_blockers(proposal),
     )
+
+
+from portal.evaluation import evaluator_routes as evaluator_routes  # noqa: E402  (evaluators, auto-assign, progress)
