@@ -274,7 +274,7 @@ def confirm_plan(stage: EvaluationStage, fingerprint: str, *, by: User) -> Stage
     again and must have the same fingerprint). Each evaluator is e-mailed once, with the list of their proposals."""
     current = plan_stage(stage)
     if current.plan.fingerprint != fingerprint:
-        raise PlanChanged(current)
+        raise PlanChangedError(current)
     if not current.plan.pairs:
         raise EvaluationError(_l("There is nothing to assign in this stage."))
     created: dict[int, list[Assignment]] = defaultdict(list)
@@ -307,7 +307,7 @@ def confirm_plan(stage: EvaluationStage, fingerprint: str, *, by: User) -> Stage
     return current
 
 
-class PlanChanged(EvaluationError):
+class PlanChangedError(EvaluationError):
     """The data changed since the manager's preview: `current` is the new plan to show."""
 
     def __init__(self, current: StagePlan) -> None:

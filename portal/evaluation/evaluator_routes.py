@@ -60,7 +60,7 @@ def _profile_form(formdata=None) -> ProfileForm:
         (o.id, f"{o.name} ({countries.name(o.country, locale)})")
         for o in db.session.scalars(select(Organisation).order_by(Organisation.legal_name))
     ]
-    form.organisation_id.choices = [(0, _("None or not registered"))] + organisations
+    form.organisation_id.choices = [(0, _("None or not registered")), *organisations]
     form.past_employer_ids.choices = organisations
     return form
 
@@ -188,7 +188,7 @@ def auto_assign(call_id: int):
         else:
             try:
                 done = ops.confirm_plan(stage, form.fingerprint.data or "", by=current_user)
-            except ops.PlanChanged as exc:
+            except ops.PlanChangedError as exc:
                 db.session.rollback()
                 planned = exc.current
                 form.form_errors.append(str(exc.message))
@@ -260,25 +260,24 @@ def remind(call_id: int):
 def reopen(assignment_id: int):
     assignment = load(Assignment, assignment_id)
     form = ReopenForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                operations.reopen_review(assignment, form.reason.data or "", by=current_user)
-            except operations.EvaluationError as exc:
-                db.session.rollback()
-                _attach_error(form, exc)
-                assignment = db.session.get(Assignment, assignment_id)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "The review of %(reference)s by %(name)s is reopened; the evaluator has been e-mailed.",
-                        reference=assignment.proposal.reference,
-                        name=assignment.evaluator.display_name,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("evaluation.assign", call_id=assignment.proposal.call_id))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            operations.reopen_review(assignment, form.reason.data or "", by=current_user)
+        except operations.EvaluationError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+            assignment = db.session.get(Assignment, assignment_id)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The review of %(reference)s by %(name)s is reopened; the evaluator has been e-mailed.",
+                    reference=assignment.proposal.reference,
+                    name=assignment.evaluator.display_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("evaluation.assign", call_id=assignment.proposal.call_id))
     return render_template(
         "evaluation/reopen.html",
         assignment=assignment,

@@ -83,7 +83,7 @@ def solve(proposals: Sequence[ProposalFacts], evaluators: Sequence[EvaluatorFact
     pairs: list[tuple[int, int]] = []
     unassignable: list[tuple[int, object]] = []
     if not proposals:
-        return AssignmentPlan(pairs, unassignable, {e.id: int(l) for e, l in zip(evaluators, loads)}, skipped)
+        return AssignmentPlan(pairs, unassignable, _loads(evaluators, loads), skipped)
 
     # Proposal x evaluator matrices, built once: allowed pairs, and the preference of allowed ones.
     eval_index = {e.id: j for j, e in enumerate(evaluators)}
@@ -130,7 +130,7 @@ def solve(proposals: Sequence[ProposalFacts], evaluators: Sequence[EvaluatorFact
         columns_arr = np.array(columns)
         cost = base[rows][:, columns_arr] + np.array(slot_cost)[None, :]
         row_ind, col_ind = linear_sum_assignment(cost)
-        for r, c in zip(row_ind, col_ind):
+        for r, c in zip(row_ind, col_ind, strict=True):
             i, j = rows[r], columns_arr[c]
             if not allowed[i, j]:
                 unassignable.append((proposals[i].id, _why_unassignable(proposals[i], evaluators, allowed[i])))
@@ -139,7 +139,7 @@ def solve(proposals: Sequence[ProposalFacts], evaluators: Sequence[EvaluatorFact
             allowed[i, j] = False  # never the same evaluator twice for one proposal
             base[i, j] = FORBIDDEN
             loads[j] += 1
-    return AssignmentPlan(pairs, unassignable, {e.id: int(l) for e, l in zip(evaluators, loads)}, skipped)
+    return AssignmentPlan(pairs, unassignable, _loads(evaluators, loads), skipped)
 
 
 def _why_unassignable(proposal: ProposalFacts, evaluators: Sequence[EvaluatorFacts], allowed_row) -> object:
@@ -152,3 +152,7 @@ def _why_unassignable(proposal: ProposalFacts, evaluators: Sequence[EvaluatorFac
             language=proposal.language,
         )
     return _l("Not enough evaluators are available for it.")
+
+
+def _loads(evaluators: Sequence[EvaluatorFacts], loads) -> dict[int, int]:
+    return {e.id: int(load) for e, load in zip(evaluators, loads, strict=True)}
