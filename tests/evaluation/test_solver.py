@@ -136,7 +136,7 @@ def test_stage_plan_respects_conflicts_signature_and_existing(session, rq, call,
 def test_confirm_creates_assignments_mails_each_evaluator_once_and_audits(
     client, sign_in, session, call, manager, stage_world, outbox
 ):
-    proposals, evaluators, _unsigned = stage_world
+    proposals, _evaluators, _unsigned = stage_world
     stage = call.stages[0]
     sign_in(client, manager)
     preview = client.get(f"/manage/calls/{call.id}/auto-assign?stage_id={stage.id}")
