@@ -57,7 +57,7 @@ def test_nobody_is_late_before_the_due_date(session, call, make_proposal, make_e
 def test_progress_page_and_reminding_all_late_ones(
     client, sign_in, session, call, manager, make_proposal, make_evaluator, make_assignment, review, outbox
 ):
-    stage, first, _second, slow, busy, done = _world(
+    stage, first, _second, slow, busy, _done = _world(
         session, call, make_proposal, make_evaluator, make_assignment, review, due_in_days=-2
     )
     sign_in(client, manager)

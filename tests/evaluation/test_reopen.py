@@ -37,7 +37,7 @@ def test_reason_is_required(session, rq, proposal, review, manager, reason):
 
 def test_only_submitted_reviews_by_staff(session, rq, proposal, make_assignment, review, evaluator, manager):
     draft = make_assignment(proposal, evaluator=evaluator, status=AssignmentStatus.IN_PROGRESS)
-    with pytest.raises(operations.EvaluationError, match="Only a submitted review can be reopened."):
+    with pytest.raises(operations.EvaluationError, match=r"Only a submitted review can be reopened\."):
         operations.reopen_review(draft, "A good long reason.", by=manager)
     submitted = review(proposal, ALL_FOURS)
     with pytest.raises(operations.EvaluationError, match="Only a programme manager"):
