@@ -35,20 +35,38 @@ def consortium_of(proposal) -> list[Organisation]:
 
 def names_matching(written: Iterable[str], organisations: dict[int, Organisation]) -> dict[int, str]:
     """Organisation id -> the written name that matches it (its legal name or acronym, normalised)."""
-    choices: dict[tuple[int, int], str] = {}
+    return names_matching_many({0: list(written)}, organisations).get(0, {})
+
+
+def names_matching_many(
+    written_by: dict[int, list[str]], organisations: dict[int, Organisation]
+) -> dict[int, dict[int, str]]:
+    """For each key (an evaluator), organisation id -> the written name that matches it. One similarity matrix for
+    every name against every organisation (RapidFuzz `cdist`), so a whole stage is compared at once."""
+    keys: list[int] = []  # the organisation of each choice
+    choices: list[str] = []
     for org_id, organisation in organisations.items():
-        choices[(org_id, 0)] = normalise_name(organisation.legal_name)
-        if organisation.acronym:
-            choices[(org_id, 1)] = normalise_name(organisation.acronym)
-    found: dict[int, str] = {}
-    for name in written:
-        wanted = normalise_name(name)
-        if not wanted or not choices:
-            continue
-        for _choice, _score, key in process.extract(
-            wanted, choices, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_SIMILARITY_THRESHOLD, limit=None
-        ):
-            found.setdefault(key[0], name)
+        for text in (organisation.legal_name, organisation.acronym):
+            if text:
+                keys.append(org_id)
+                choices.append(normalise_name(text))
+    queries: list[tuple[int, str, str]] = [
+        (owner, name, normalise_name(name)) for owner, names in written_by.items() for name in names if name.strip()
+    ]
+    queries = [q for q in queries if q[2]]
+    if not queries or not choices:
+        return {}
+    scores = process.cdist(
+        [q[2] for q in queries],
+        choices,
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=NAME_SIMILARITY_THRESHOLD,
+        workers=-1,
+    )
+    found: dict[int, dict[int, str]] = {}
+    for row, col in zip(*scores.nonzero(), strict=True):
+        owner, name, _normalised = queries[row]
+        found.setdefault(owner, {}).setdefault(keys[col], name)
     return found
 
 

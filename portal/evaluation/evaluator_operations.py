@@ -21,7 +21,7 @@ from portal.core import audit, countries, mail
 from portal.core.db import utcnow
 from portal.core.urls import external_url
 from portal.evaluation import pipeline, solver
-from portal.evaluation.conflicts import consortium_of, names_matching, profile_of
+from portal.evaluation.conflicts import consortium_of, names_matching_many, profile_of
 from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluationReminder, EvaluatorProfile
 from portal.evaluation.models import Assignment, AssignmentStatus, EvaluationStage
 from portal.evaluation.operations import EvaluationError, _create_assignment
@@ -224,13 +224,17 @@ def propose_assignments(
     # past employer they wrote down (compared once with every consortium member of the stage).
     organisations = {o.id: o for p in proposals for o in consortium_of(p)}
     barred_by_org: dict[int, set[int]] = defaultdict(set)
+    written = names_matching_many(
+        {user.id: list(profile.past_employer_names or []) for user, profile in evaluators if profile is not None},
+        organisations,
+    )
     for user, profile in evaluators:
         if profile is None:
             continue
         ids = {o.id for o in profile.past_employers}
         if profile.organisation_id:
             ids.add(profile.organisation_id)
-        ids |= set(names_matching(profile.past_employer_names or [], organisations))
+        ids |= set(written.get(user.id, {}))
         for org_id in ids:
             barred_by_org[org_id].add(user.id)
 

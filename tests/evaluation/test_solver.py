@@ -109,15 +109,20 @@ def test_unassignable_with_the_reason(app):
 
 
 @pytest.fixture
-def stage_world(session, call, make_proposal, make_evaluator, make_assignment):
-    """Four submitted proposals of the call (two needed each), four signed evaluators, one of them working for the
-    first proposal's lead, one who has not signed, and one proposal that already has an evaluator."""
+def stage_world(session, call, make_proposal, make_evaluator, make_assignment, make_org):
+    """Four submitted proposals of the call (two needed each), five signed evaluators, one of them working for the
+    first proposal's lead, one who wrote down the second proposal's lead as a past employer, one who has not
+    signed, and one proposal that already has an evaluator."""
+    kora = make_org(legal_name="Fondation Kora pour l'Education", acronym="FKE")
     proposals = [make_proposal(call, status=ProposalStatus.SUBMITTED) for _ in range(4)]
+    proposals[1].organisation = kora
+    session.commit()
     evaluators = [make_evaluator(full_name=f"Evaluator {n}") for n in range(3)]
     insider = make_evaluator(full_name="Insider", organisation=proposals[0].organisation)
+    former = make_evaluator(full_name="Former", past_employer_names=["FONDATION KORA POUR L’ÉDUCATION"])
     unsigned = make_evaluator(full_name="Unsigned", signed=False)
     make_assignment(proposals[3], evaluator=evaluators[0], status=AssignmentStatus.IN_PROGRESS)
-    return proposals, [*evaluators, insider], unsigned
+    return proposals, [*evaluators, insider, former], unsigned
 
 
 def test_stage_plan_respects_conflicts_signature_and_existing(session, rq, call, stage_world):
@@ -127,6 +132,8 @@ def test_stage_plan_respects_conflicts_signature_and_existing(session, rq, call,
     assert plan.unassignable == []
     assert len(plan.pairs) == 2 * 4 - 1
     assert (proposals[0].id, evaluators[3].id) not in plan.pairs  # the insider
+    assert (proposals[1].id, evaluators[4].id) not in plan.pairs  # the former employee, by the written name
+    assert any(e == evaluators[4].id for _p, e in plan.pairs)  # who still evaluates others
     assert (proposals[3].id, evaluators[0].id) not in plan.pairs  # already assigned
     assert all(e != unsigned.id for _p, e in plan.pairs)
     assert plan.skipped_evaluators == [unsigned.id]
