@@ -101,7 +101,7 @@ def profile():
     return render_template("evaluation/evaluator_profile.html", form=form, profile=profile_of(current_user))
 
 
-@bp.route("/evaluation/declaration", methods=["GET", "POST"])
+@bp.route("/evaluation/confidentiality-and-impartiality", methods=["GET", "POST"])
 @role_required("evaluator")
 def sign_declaration():
     mine = profile_of(current_user)

@@ -71,11 +71,13 @@ def test_queue_asks_to_sign_then_signing_is_recorded(client, sign_in, session, m
         as_text=True
     )
 
-    refused = client.post("/evaluation/declaration", data={"confidentiality": "y"})
+    refused = client.post("/evaluation/confidentiality-and-impartiality", data={"confidentiality": "y"})
     assert refused.status_code == 200
     assert "Confirm that you will evaluate impartially." in refused.get_data(as_text=True)
 
-    signed = client.post("/evaluation/declaration", data={"confidentiality": "y", "impartiality": "y"})
+    signed = client.post(
+        "/evaluation/confidentiality-and-impartiality", data={"confidentiality": "y", "impartiality": "y"}
+    )
     assert signed.status_code == 302
     session.expire_all()
     profile = profile_of(evaluator)
@@ -85,13 +87,17 @@ def test_queue_asks_to_sign_then_signing_is_recorded(client, sign_in, session, m
     assert "Sign the confidentiality and impartiality declaration first." not in client.get("/evaluation").get_data(
         as_text=True
     )
-    assert "You signed this declaration on" in client.get("/evaluation/declaration").get_data(as_text=True)
+    assert "You signed this declaration on" in client.get("/evaluation/confidentiality-and-impartiality").get_data(
+        as_text=True
+    )
 
 
 def test_declaration_page_in_french(client, sign_in, session, make_user):
     evaluator = make_user("evaluator", locale="fr")
     sign_in(client, evaluator)
-    html = client.get("/evaluation/declaration", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    html = client.get("/evaluation/confidentiality-and-impartiality", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
     assert "confidentialité" in html.lower()
 
 
@@ -109,4 +115,4 @@ def test_evaluators_list_is_for_staff_only(client, sign_in, evaluator, make_user
     assert client.get("/manage/evaluators").status_code == 403
     sign_in(client, make_user("applicant"))
     assert client.get("/evaluation/profile").status_code == 403
-    assert client.get("/evaluation/declaration").status_code == 403
+    assert client.get("/evaluation/confidentiality-and-impartiality").status_code == 403
