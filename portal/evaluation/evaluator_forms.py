@@ -20,12 +20,12 @@ class ProfileForm(FlaskForm):
     languages = MultiCheckboxField(_l("Languages you can evaluate in"), render_kw={"class": "checkbox-list"})
     countries = MultiCheckboxField(_l("Countries you know well"), render_kw={"class": "checkbox-list"})
     organisation_id = SelectField(_l("Your organisation"), coerce=int, validate_choice=False)
-    past_employer_ids = MultiCheckboxField(
-        _l("Past employers registered on the portal"), coerce=int, render_kw={"class": "checkbox-list"}
-    )
     past_employer_names = TextAreaField(
-        _l("Other past employers"),
-        description=_l("One organisation per line. The portal never assigns you a proposal from these organisations."),
+        _l("Past employers"),
+        description=_l(
+            "One organisation per line, as it is usually written. The portal never assigns you a proposal from "
+            "these organisations, however the applicants write their names."
+        ),
     )
     submit = SubmitField(_l("Save my profile"))
 

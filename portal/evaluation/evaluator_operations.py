@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from portal.accounts.models import Role, User
 from portal.calls.models import JvapDomain
@@ -70,8 +70,7 @@ class ProfileData:
     languages: list[str]
     countries: list[str]
     organisation_id: int | None
-    past_employer_ids: list[int]
-    past_employer_names: list[str]
+    past_employer_names: list[str]  # as written, one per line
 
 
 def save_profile(user: User, data: ProfileData, *, by: User) -> EvaluatorProfile:
@@ -92,10 +91,7 @@ def save_profile(user: User, data: ProfileData, *, by: User) -> EvaluatorProfile
         organisation = db.session.get(Organisation, data.organisation_id)
         if organisation is None:
             raise EvaluationError(_l("Choose your organisation from the list."), field="organisation_id")
-    employers = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(data.past_employer_ids or [0]))))
-    if len(employers) != len(set(data.past_employer_ids)):
-        raise EvaluationError(_l("Choose past employers from the list."), field="past_employer_ids")
-    names = [n.strip() for n in data.past_employer_names if n.strip()]
+    names = list(dict.fromkeys(n.strip() for n in data.past_employer_names if n.strip()))
     if len(names) > MAX_EMPLOYER_NAMES or any(len(n) > 300 for n in names):
         raise EvaluationError(
             _l(
@@ -103,6 +99,7 @@ def save_profile(user: User, data: ProfileData, *, by: User) -> EvaluatorProfile
             ),
             field="past_employer_names",
         )
+    employers = registered_employers(names)
 
     profile = profile_for(user)
     before = _facts(profile)
@@ -116,6 +113,20 @@ def save_profile(user: User, data: ProfileData, *, by: User) -> EvaluatorProfile
     db.session.flush()
     audit.record("evaluator.profile_saved", profile, actor=by, before=before, after=_facts(profile))
     return profile
+
+
+def registered_employers(names: list[str]) -> list[Organisation]:
+    """The registered organisations that the organisation matcher finds among the written names."""
+    if not names:
+        return []
+    registered = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Organisation).options(load_only(Organisation.id, Organisation.legal_name, Organisation.acronym))
+        )
+    }
+    matched = names_matching_many({0: names}, registered).get(0, {})
+    return [registered[org_id] for org_id in sorted(matched)]
 
 
 def _facts(profile: EvaluatorProfile) -> dict:

@@ -61,7 +61,6 @@ def _profile_form(formdata=None) -> ProfileForm:
         for o in db.session.scalars(select(Organisation).order_by(Organisation.legal_name))
     ]
     form.organisation_id.choices = [(0, _("None or not registered")), *organisations]
-    form.past_employer_ids.choices = organisations
     return form
 
 
@@ -77,7 +76,6 @@ def profile():
             form.languages.data = list(mine.languages or [])
             form.countries.data = list(mine.countries or [])
             form.organisation_id.data = mine.organisation_id or 0
-            form.past_employer_ids.data = [o.id for o in mine.past_employers]
             form.past_employer_names.data = "\n".join(mine.past_employer_names or [])
     elif form.validate_on_submit():
         data = ops.ProfileData(
@@ -86,7 +84,6 @@ def profile():
             languages=list(form.languages.data or []),
             countries=list(form.countries.data or []),
             organisation_id=form.organisation_id.data or None,
-            past_employer_ids=list(form.past_employer_ids.data or []),
             past_employer_names=(form.past_employer_names.data or "").splitlines(),
         )
         try:
