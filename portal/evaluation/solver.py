@@ -130,6 +130,10 @@ def solve(proposals: Sequence[ProposalFacts], evaluators: Sequence[EvaluatorFact
         columns_arr = np.array(columns)
         cost = base[rows][:, columns_arr] + np.array(slot_cost)[None, :]
         row_ind, col_ind = linear_sum_assignment(cost)
+        # Fewer evaluator slots than proposals (cannot happen with the capacities above, but never drop one silently).
+        for r in sorted(set(range(len(rows))) - set(row_ind.tolist())):
+            i = rows[r]
+            unassignable.append((proposals[i].id, _why_unassignable(proposals[i], evaluators, allowed[i])))
         for r, c in zip(row_ind, col_ind, strict=True):
             i, j = rows[r], columns_arr[c]
             if not allowed[i, j]:
