@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
 from portal.evaluation import pipeline
+from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -151,6 +152,20 @@ def active_evaluators() -> list[User]:
             .order_by(User.full_name, User.email)
         )
     )
+
+
+def unsigned_evaluator_ids(evaluators: list[User]) -> set[int]:
+    """Of `evaluators`, those who have not signed the current confidentiality and impartiality declaration."""
+    signed = set(
+        db.session.scalars(
+            select(EvaluatorProfile.user_id).where(
+                EvaluatorProfile.user_id.in_([e.id for e in evaluators] or [0]),
+                EvaluatorProfile.declaration_signed_at.is_not(None),
+                EvaluatorProfile.declaration_version == DECLARATION_VERSION,
+            )
+        )
+    )
+    return {e.id for e in evaluators} - signed
 
 
 def evaluator_queue(user: User) -> list[Assignment]:

@@ -72,3 +72,13 @@ def test_assign_page_shows_the_conflict_next_to_the_field(client, sign_in, propo
     assert response.status_code == 200
     assert "Insider Evaluator cannot be assigned to" in html
     assert "which is in the consortium" in html
+
+
+def test_assign_page_marks_evaluators_who_have_not_signed(client, sign_in, proposal, manager, make_evaluator):
+    make_evaluator(full_name="Signed Sam")
+    make_evaluator(full_name="Unsigned Uma", signed=False)
+    sign_in(client, manager)
+    html = client.get(f"/manage/calls/{proposal.call_id}/assignments").get_data(as_text=True)
+    assert "Unsigned Uma" in html and "declaration not signed" in html
+    signed_option = html.split("Signed Sam")[1].split("</option>")[0]
+    assert "declaration not signed" not in signed_option
