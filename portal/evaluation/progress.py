@@ -4,7 +4,6 @@ submitted, late) and per proposal (reviews submitted of those required, waiting 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -78,7 +77,7 @@ def stage_progress(stage: EvaluationStage, today: dt.date | None = None) -> Stag
         )
     )
     by_evaluator: dict[int, EvaluatorProgress] = {}
-    by_proposal: dict[int, ProposalProgress] = defaultdict(lambda: None)  # type: ignore[arg-type]
+    by_proposal: dict[int, ProposalProgress] = {}
     for a in assignments:
         row = by_evaluator.get(a.evaluator_id)
         if row is None:
@@ -94,7 +93,7 @@ def stage_progress(stage: EvaluationStage, today: dt.date | None = None) -> Stag
             row.submitted += 1
         if is_late(stage, a, today):
             row.late += 1
-        p = by_proposal[a.proposal_id]
+        p = by_proposal.get(a.proposal_id)
         if p is None:
             p = by_proposal[a.proposal_id] = ProposalProgress(a.proposal, required=stage.evaluators_required)
         if a.status == AssignmentStatus.SUBMITTED:
