@@ -178,3 +178,38 @@ def login():
         return client
 
     return do
+
+
+@pytest.fixture
+def make_evaluator(app, make_user):
+    """An evaluator with a profile; `signed=True` (default): the declaration is signed, so they can be assigned."""
+
+    def make(
+        signed: bool = True,
+        languages=("en", "fr"),
+        domains=(),
+        organisation=None,
+        past_employers=(),
+        past_employer_names=(),
+        **kw,
+    ):
+        from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
+
+        user = make_user("evaluator", **kw)
+        profile = EvaluatorProfile(
+            user=user,
+            languages=list(languages),
+            countries=[],
+            themes="",
+            past_employer_names=list(past_employer_names),
+            organisation=organisation,
+            declaration_signed_at=utcnow() if signed else None,
+            declaration_version=DECLARATION_VERSION if signed else None,
+        )
+        profile.domains = list(domains)
+        profile.past_employers = list(past_employers)
+        db.session.add(profile)
+        db.session.commit()
+        return user
+
+    return make

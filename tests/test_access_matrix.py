@@ -303,6 +303,18 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"proposal_id": "@under_review"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
     ),
+    ("evaluation.profile", "GET"): ({}, EVALUATORS),
+    ("evaluation.profile", "POST"): ({}, EVALUATORS),
+    ("evaluation.sign_declaration", "GET"): ({}, EVALUATORS),
+    ("evaluation.sign_declaration", "POST"): ({}, EVALUATORS),
+    ("evaluation.document", "GET"): ({"assignment_id": "@assignment", "attachment_id": "@attachment"}, OWN_ASSIGNMENT),
+    ("evaluation.evaluators", "GET"): ({}, STAFF),
+    ("evaluation.auto_assign", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.auto_assign", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.progress_page", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.remind", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.reopen", "GET"): ({"assignment_id": "@assignment"}, STAFF),
+    ("evaluation.reopen", "POST"): ({"assignment_id": "@assignment"}, STAFF),
     # grants and documents
     ("grants.list_grants", "GET"): (
         {},

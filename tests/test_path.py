@@ -156,7 +156,13 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     session.expire_all()
     assert second.status == "draft"
 
-    # 3. The manager assigns two evaluators; each declares no conflict, then scores every criterion and submits.
+    # 3. The evaluators sign the confidentiality and impartiality declaration (needed before any assignment); the
+    # manager assigns them; each declares no conflict, then scores every criterion and submits.
+    for evaluator in evaluators:
+        signed = sign_in(app, evaluator.email).post(
+            "/evaluation/confidentiality-and-impartiality", data={"confidentiality": "y", "impartiality": "y"}
+        )
+        assert signed.status_code == 302, text(signed)
     for evaluator in evaluators:
         response = staff.post(
             f"/manage/calls/{call.id}/assignments",

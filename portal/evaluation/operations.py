@@ -22,6 +22,7 @@ from portal.core import audit, i18n, mail
 from portal.core.db import utcnow
 from portal.core.urls import external_url
 from portal.evaluation import pipeline
+from portal.evaluation.conflicts import detected_conflict, profile_of
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -114,7 +115,46 @@ def assign_evaluator(proposal: Proposal, evaluator: User | None, *, by: User) ->
                 reference=proposal.reference,
             )
         raise EvaluationError(message, field="evaluator_id")
+    refusal = evaluator_refusal(evaluator, proposal)
+    if refusal is not None:
+        raise EvaluationError(refusal, field="evaluator_id")
+    assignment = _create_assignment(proposal, evaluator, stage, by=by)
+    mail.send(
+        evaluator.email,
+        "evaluation_assigned",
+        evaluator.locale,
+        evaluator=evaluator,
+        proposal=proposal,
+        call=proposal.call,
+        url=external_url("evaluation.declare", assignment_id=assignment.id),
+    )
+    db.session.flush()
+    return assignment
 
+
+def evaluator_refusal(evaluator: User, proposal: Proposal):
+    """Why the evaluator may not be assigned to the proposal (no signed declaration, a detected conflict), or None."""
+    profile = profile_of(evaluator)
+    if profile is None or not profile.has_signed:
+        return _l(
+            "%(name)s has not signed the confidentiality and impartiality declaration yet and cannot be assigned.",
+            name=evaluator.display_name,
+        )
+    conflict = detected_conflict(evaluator, proposal)
+    if conflict is not None:
+        return _l(
+            "%(name)s cannot be assigned to %(reference)s: %(reason)s",
+            name=evaluator.display_name,
+            reference=proposal.reference,
+            reason=conflict,
+        )
+    return None
+
+
+def _create_assignment(
+    proposal: Proposal, evaluator: User, stage: EvaluationStage, *, by: User, automatic: bool = False
+) -> Assignment:
+    """Create the assignment (the first one puts a submitted proposal under review) and audit it; no e-mail."""
     assignment = Assignment(
         stage=stage,
         proposal=proposal,
@@ -136,18 +176,9 @@ def assign_evaluator(proposal: Proposal, evaluator: User | None, *, by: User) ->
             "evaluator": evaluator.email,
             "stage_id": stage.id,
             "status": assignment.status,
+            "automatic": automatic,
         },
     )
-    mail.send(
-        evaluator.email,
-        "evaluation_assigned",
-        evaluator.locale,
-        evaluator=evaluator,
-        proposal=proposal,
-        call=proposal.call,
-        url=external_url("evaluation.declare", assignment_id=assignment.id),
-    )
-    db.session.flush()
     return assignment
 
 
@@ -537,3 +568,56 @@ def default_award_dates(duration_months: int | None, today: dt.date | None = Non
     months = start.month - 1 + (duration_months or 12)
     end = dt.date(start.year + months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
     return start, end
+
+
+# -- reopening a submitted review ------------------------------------------------------------------------------
+
+MIN_REOPEN_REASON = 10
+
+
+def reopen_review(assignment: Assignment, reason: str, *, by: User) -> Assignment:
+    """A manager reopens a submitted review (submitted -> in progress) with a reason; the evaluator is e-mailed and
+    can change their scores and submit again."""
+    if not by.is_staff:
+        raise EvaluationError(_l("Only a programme manager can reopen a review."))
+    if assignment.status != AssignmentStatus.SUBMITTED:
+        raise EvaluationError(_l("Only a submitted review can be reopened."))
+    if assignment.proposal.decision is not None:
+        raise EvaluationError(
+            _l(
+                "A decision has already been recorded for %(reference)s: its reviews can no longer be reopened.",
+                reference=assignment.proposal.reference,
+            )
+        )
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REOPEN_REASON:
+        raise EvaluationError(
+            _l(
+                "Explain why the review is reopened in at least %(min)d characters; the evaluator will read it.",
+                min=MIN_REOPEN_REASON,
+            ),
+            field="reason",
+        )
+    before = {"status": assignment.status, "submitted_at": assignment.submitted_at}
+    assignment.status = AssignmentStatus.IN_PROGRESS.value
+    assignment.submitted_at = None
+    db.session.flush()
+    audit.record(
+        "review.reopened",
+        assignment,
+        actor=by,
+        before=before,
+        after={"status": assignment.status, "reason": reason},
+    )
+    evaluator = assignment.evaluator
+    mail.send(
+        evaluator.email,
+        "evaluation_review_reopened",
+        evaluator.locale,
+        evaluator=evaluator,
+        proposal=assignment.proposal,
+        call=assignment.proposal.call,
+        reason=reason,
+        url=external_url("evaluation.score", assignment_id=assignment.id),
+    )
+    return assignment

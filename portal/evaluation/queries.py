@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
 from portal.evaluation import pipeline
+from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
@@ -153,6 +154,20 @@ def active_evaluators() -> list[User]:
     )
 
 
+def unsigned_evaluator_ids(evaluators: list[User]) -> set[int]:
+    """Of `evaluators`, those who have not signed the current confidentiality and impartiality declaration."""
+    signed = set(
+        db.session.scalars(
+            select(EvaluatorProfile.user_id).where(
+                EvaluatorProfile.user_id.in_([e.id for e in evaluators] or [0]),
+                EvaluatorProfile.declaration_signed_at.is_not(None),
+                EvaluatorProfile.declaration_version == DECLARATION_VERSION,
+            )
+        )
+    )
+    return {e.id for e in evaluators} - signed
+
+
 def evaluator_queue(user: User) -> list[Assignment]:
     """The user's own assignments, newest first, with the proposal and its call."""
     return list(
@@ -160,7 +175,7 @@ def evaluator_queue(user: User) -> list[Assignment]:
             select(Assignment)
             .where(Assignment.evaluator_id == user.id)
             .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
-            .options(joinedload(Assignment.proposal).joinedload(Proposal.call))
+            .options(joinedload(Assignment.proposal).joinedload(Proposal.call), joinedload(Assignment.stage))
         )
     )
 

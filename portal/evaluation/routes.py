@@ -193,12 +193,18 @@ def assign(call_id: int):
     stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
     proposals = queries.assignable_proposals(call, stage)
     evaluators = queries.active_evaluators()
+    unsigned = queries.unsigned_evaluator_ids(evaluators)
     forms = {}
     for proposal in proposals:
         taken = {a.evaluator_id for a in proposal.assignments if stage is not None and a.stage_id == stage.id}
         form = AssignForm(prefix=f"p{proposal.id}", formdata=None)
         form.evaluator_id.choices = [SelectChoice("0", _("Choose an evaluator…"))] + [
-            SelectChoice(str(e.id), f"{e.display_name} ({e.email})") for e in evaluators if e.id not in taken
+            SelectChoice(
+                str(e.id),
+                f"{e.display_name} ({e.email})" + (" · " + _("declaration not signed") if e.id in unsigned else ""),
+            )
+            for e in evaluators
+            if e.id not in taken
         ]
         forms[proposal.id] = form
 
@@ -330,4 +336,5 @@ def decide(proposal_id: int):
     )
 
 
+from portal.evaluation import evaluator_routes as evaluator_routes  # noqa: E402  (evaluators, auto-assign, progress)
 from portal.evaluation import thread_routes as _thread_routes  # noqa: E402, F401

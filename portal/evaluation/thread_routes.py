@@ -63,9 +63,13 @@ def _sees_clarifications(proposal: Proposal, user) -> bool:
 @bp.route("/proposals/<int:proposal_id>/discussion", methods=["GET", "POST"])
 @role_required("manager", "evaluator")
 def thread(proposal_id: int):
-    proposal = load(Proposal, proposal_id)  # 404 for an evaluator who may not see the proposal
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
     if not threads.can_read_thread(proposal, current_user):
-        abort(403)
+        # 404 for an evaluator who may not see the proposal at all; 403 for one who reads it but not the discussion.
+        # (In a blind stage the evaluator reads the proposal only through the evaluation pages, yet may take part.)
+        abort(403 if proposal.can_view(current_user) else 404)
     form = MessageForm()
     if form.validate_on_submit():
         try:
@@ -253,8 +257,10 @@ def clarification_file(proposal_id: int, request_id: int):
 @bp.route("/proposals/<int:proposal_id>/timeline", methods=["GET"])
 @authenticated
 def proposal_timeline(proposal_id: int):
-    proposal = load(Proposal, proposal_id)
-    if timeline.audience(proposal, current_user) is None:
+    # Not `load`: in a blind stage the evaluator may not open the proposal page, but reads its timeline, which names
+    # no applicant (the audience decides who reads what).
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or timeline.audience(proposal, current_user) is None:
         abort(404)
     return render_template(
         "evaluation/timeline.html",

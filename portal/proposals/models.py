@@ -185,7 +185,8 @@ class Proposal(db.Model):
             return True
         # An evaluator sees a proposal only once assigned and after declaring no conflict of interest.
         assignment = self.active_assignment_for(user)
-        return assignment is not None and assignment.declared_no_conflict
+        # In a blind stage the evaluator reads it only through the evaluation pages, which name no applicant.
+        return assignment is not None and assignment.declared_no_conflict and not assignment.stage.blind
 
     def can_edit(self, user: User) -> bool:
         """Edit the whole draft: the lead applicant's users."""

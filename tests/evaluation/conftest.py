@@ -27,8 +27,9 @@ def admin(make_user):
 
 
 @pytest.fixture
-def evaluator(make_user):
-    return make_user("evaluator", full_name="Eva Evaluator")
+def evaluator(make_evaluator):
+    """An evaluator who has signed the declaration (so that they can be assigned)."""
+    return make_evaluator(full_name="Eva Evaluator")
 
 
 @pytest.fixture

@@ -33,9 +33,9 @@ def test_first_assignment_moves_proposal_under_review_and_emails_evaluator(
     assert proposal.summary not in outbox[0].text
 
 
-def test_second_assignment_keeps_proposal_under_review(session, rq, proposal, manager, make_user):
-    operations.assign_evaluator(proposal, make_user("evaluator"), by=manager)
-    operations.assign_evaluator(proposal, make_user("evaluator"), by=manager)
+def test_second_assignment_keeps_proposal_under_review(session, rq, proposal, manager, make_evaluator):
+    operations.assign_evaluator(proposal, make_evaluator(), by=manager)
+    operations.assign_evaluator(proposal, make_evaluator(), by=manager)
     session.commit()
     assert proposal.status == ProposalStatus.UNDER_REVIEW
     assert len(_audit(session, "proposal.under_review")) == 1

@@ -21,13 +21,13 @@ EVALUATOR_NAMES = ("Eva Evaluator", "Otto Other")
 
 
 @pytest.fixture
-def history(session, rq, call, make_proposal, make_user, manager):
+def history(session, rq, call, make_proposal, make_user, make_evaluator, manager):
     """A proposal taken from submission to rejection: two evaluators, a discussion, a clarification."""
     lead = make_user("applicant", full_name="Lena Lead")
     proposal = make_proposal(call, created_by=lead, status=ProposalStatus.DRAFT, title="Sahel mobility")
     states.transition(proposal, ProposalStatus.SUBMITTED, by=lead)
-    eva = make_user("evaluator", full_name="Eva Evaluator")
-    otto = make_user("evaluator", full_name="Otto Other")
+    eva = make_evaluator(full_name="Eva Evaluator")
+    otto = make_evaluator(full_name="Otto Other")
     assignments = {}
     for evaluator in (eva, otto):
         assignment = operations.assign_evaluator(proposal, evaluator, by=manager)
@@ -155,8 +155,8 @@ def test_blind_stage_hides_the_applicant_on_the_evaluators_timeline_page(history
     assert "Lena Lead" not in html
 
 
-def test_a_removed_assignment_stays_in_the_managers_timeline(session, rq, proposal, manager, make_user):
-    evaluator = make_user("evaluator", full_name="Rita Removed")
+def test_a_removed_assignment_stays_in_the_managers_timeline(session, rq, proposal, manager, make_evaluator):
+    evaluator = make_evaluator(full_name="Rita Removed")
     assignment = operations.assign_evaluator(proposal, evaluator, by=manager)
     operations.remove_assignment(assignment, by=manager)
     session.commit()
