@@ -236,3 +236,6 @@ class Decision(db.Model):
     decided_by: Mapped[User] = relationship()
 
     __table_args__ = (CheckConstraint("outcome IN ('award', 'reserve', 'reject')", name="outcome_known"),)
+
+
+from portal.evaluation import checks_models  # noqa: E402,F401  (checklists of the admin/eligibility checks)

@@ -328,3 +328,6 @@ def decide(proposal_id: int):
         form=form,
         blockers=operations.decision_blockers(proposal),
     )
+
+
+from portal.evaluation import pipeline_routes  # noqa: E402,F401  (the pipeline composer and the checks)
