@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.core import audit
+from portal.core.i18n import locale_code
 from portal.evaluation import grids, pipeline
 from portal.evaluation.models import SCORED_KINDS, Criterion, EvaluationStage, GridSection, StageKind
 from portal.extensions import db
@@ -147,9 +149,10 @@ def copy_version(call, version: int, *, by) -> dict[tuple[str, int], object]:
                 title_fr=section.title_fr,
                 threshold=section.threshold,
             )
+            db.session.add(new_section)
             mapping[("section", section.id)] = new_section
             for criterion in section.criteria:
-                mapping[("criterion", criterion.id)] = Criterion(
+                mapping[("criterion", criterion.id)] = new_criterion = Criterion(
                     stage=copy,
                     section=new_section,
                     position=criterion.position,
@@ -161,6 +164,7 @@ def copy_version(call, version: int, *, by) -> dict[tuple[str, int], object]:
                     weight=criterion.weight,
                     min_score=criterion.min_score,
                 )
+                db.session.add(new_criterion)
     db.session.flush()
     audit.record(
         "pipeline.versioned",
@@ -345,6 +349,11 @@ class GridData:
     criteria: dict[int, dict]
 
 
+def _n(value: Decimal) -> str:
+    """A figure as the reader writes it (50, 2.5; 2,5 in French)."""
+    return format_decimal(value, format="#,##0.##", locale=locale_code())
+
+
 def _grid_errors(stage: EvaluationStage, data: GridData) -> dict[str, object]:
     """Every problem of the grid as typed, keyed by field name (`section-<id>-<field>`, `criterion-<id>-<field>`)."""
     errors: dict[str, object] = {}
@@ -374,12 +383,14 @@ def _grid_errors(stage: EvaluationStage, data: GridData) -> dict[str, object]:
             errors[prefix + "min_score"] = _l(
                 "Criterion %(code)s: the minimum score must lie on the scale, between %(low)s and %(high)s.",
                 code=code,
-                low=low,
-                high=high,
+                low=_n(low),
+                high=_n(high),
             )
         elif minimum is not None and (minimum - low) % step:
             errors[prefix + "min_score"] = _l(
-                "Criterion %(code)s: the minimum score must be a step of the scale (%(step)s).", code=code, step=step
+                "Criterion %(code)s: the minimum score must be a step of the scale (%(step)s).",
+                code=code,
+                step=_n(step),
             )
         section_max[criterion.section_id] = section_max.get(criterion.section_id, Decimal(0)) + high * weight
     for section in stage.sections:
@@ -392,12 +403,12 @@ def _grid_errors(stage: EvaluationStage, data: GridData) -> dict[str, object]:
             errors[prefix + "threshold"] = _l(
                 "Section %(code)s: the threshold cannot exceed the section's maximum of %(max)s.",
                 code=section.code,
-                max=section_max[section.id],
+                max=_n(section_max[section.id]),
             )
     total = sum(section_max.values(), Decimal(0))
     if data.total_threshold is not None and (data.total_threshold < 0 or data.total_threshold > total):
         errors["total_threshold"] = _l(
-            "The total threshold cannot exceed the grid's maximum of %(max)s.", max=total.normalize()
+            "The total threshold cannot exceed the grid's maximum of %(max)s.", max=_n(total)
         )
     return errors
 
