@@ -286,7 +286,7 @@ def test_adding_a_criterion_is_validated(rq, call, manager):
 
 def test_only_scored_stages_have_a_grid(rq, call, manager):
     check = composer.add_stage(call, "administrative_check", by=manager)
-    with pytest.raises(ComposerError, match="Only the stages that evaluators score have a grid."):
+    with pytest.raises(ComposerError, match=r"Only the stages that evaluators score have a grid\."):
         composer.add_section(check, "A", "A", by=manager)
 
 
