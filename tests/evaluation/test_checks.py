@@ -10,6 +10,7 @@ from portal.core.audit import AuditEntry
 from portal.evaluation import checks, composer
 from portal.evaluation.checks import CheckError
 from portal.evaluation.checks_models import CheckItem
+from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
 from portal.proposals.models import ProposalPartner, ProposalStatus
 
@@ -179,3 +180,8 @@ def test_applicant_reads_the_reasons_once_concluded_and_nobody_else(
 
     sign_in(client, make_user("applicant"))
     assert client.get(f"/proposals/{proposal.id}").status_code == 404
+
+    make_assignment(proposal, evaluator=evaluator, status=AssignmentStatus.IN_PROGRESS)
+    sign_in(client, evaluator)
+    page = client.get(f"/proposals/{proposal.id}")
+    assert page.status_code == 200 and reason not in page.text  # the check is between the manager and applicant
