@@ -228,6 +228,35 @@ def _renumber(items: list, attribute: str = "position") -> None:
 # -- stages ----------------------------------------------------------------------------------------------------
 
 
+def compose_default(call, *, by, two_stage: bool) -> list[EvaluationStage]:
+    """Give a call without stages the usual pipeline of DOMAIN.md: administrative check, eligibility check,
+    concept-note evaluation, full-application evaluation (two-stage calls), moderation, decision; the checks get
+    their default checklists."""
+    from portal.evaluation import checks
+
+    if call.stages:
+        raise ComposerError(_l("This call already has a pipeline."))
+    kinds = [StageKind.ADMINISTRATIVE_CHECK, StageKind.ELIGIBILITY_CHECK, StageKind.CONCEPT_NOTE]
+    if two_stage:
+        kinds.append(StageKind.FULL_APPLICATION)
+    kinds += [StageKind.MODERATION, StageKind.DECISION]
+    stages = []
+    for position, kind in enumerate(kinds, start=1):
+        if kind in SCORED_KINDS:
+            stage = grids.build_stage(call, grids.TEMPLATES[kind.value], position, kind=kind.value)
+        else:
+            name_en, name_fr = STAGE_NAMES[kind]
+            stage = EvaluationStage(call=call, position=position, kind=kind.value, name_en=name_en, name_fr=name_fr)
+        db.session.add(stage)
+        stages.append(stage)
+    db.session.flush()
+    for kind in (StageKind.ADMINISTRATIVE_CHECK, StageKind.ELIGIBILITY_CHECK):
+        checks.ensure_default_items(call, kind.value, by=by)
+    audit.record("pipeline.composed", call, actor=by, after={"stages": [k.value for k in kinds]})
+    db.session.flush()
+    return stages
+
+
 def add_stage(call, kind: str, *, by, template: str | None = None) -> EvaluationStage:
     """Add a stage of `kind` at the end of the call's current pipeline (a scored stage with a copy of the grid
     `template`); a check stage gets the call's default checklist of its kind if it has none yet."""
