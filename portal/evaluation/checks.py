@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.core import audit
 from portal.core.db import utcnow
+from portal.core.i18n import localized
 from portal.evaluation.checks_models import CheckConclusion, CheckItem, CheckKind, CheckResult
 from portal.extensions import db
 from portal.proposals import states
@@ -203,7 +204,8 @@ def save_answers(proposal: Proposal, kind: str, answers: dict[str, tuple[bool | 
         passed, reason = answers.get(line.key, (None, ""))
         if passed is False and not reason.strip():
             errors[line.key + "-reason"] = _l(
-                "“%(item)s”: say why it failed. The applicant will read this reason.", item=line.item.label_en
+                "“%(item)s”: say why it failed. The applicant will read this reason.",
+                item=localized(line.item, "label"),
             )
     if errors:
         raise CheckError(_l("The answers were not saved."), errors)

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.core import audit
-from portal.core.i18n import locale_code
+from portal.core.i18n import locale_code, localized
 from portal.evaluation import grids, pipeline
 from portal.evaluation.models import SCORED_KINDS, Criterion, EvaluationStage, GridSection, StageKind
 from portal.extensions import db
@@ -205,7 +205,7 @@ def _require_unlocked(stage: EvaluationStage) -> None:
         raise ComposerError(
             _l(
                 "Scores have already been entered in “%(stage)s”: its grid can no longer change.",
-                stage=stage.name_en,
+                stage=localized(stage, "name"),
             )
         )
 

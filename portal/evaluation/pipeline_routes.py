@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal.calls.models import Call
 from portal.core.access import load, role_required
+from portal.core.i18n import localized
 from portal.evaluation import checks, composer, grids, pipeline
 from portal.evaluation.checks_models import CheckItem, CheckKind
 from portal.evaluation.models import SCORED_KINDS, Criterion, EvaluationStage, GridSection
@@ -105,7 +106,7 @@ def pipeline_add_stage(call_id: int):
             _attach(form, exc)
         else:
             db.session.commit()
-            flash(_("The stage “%(name)s” is added.", name=stage.name_en), "success")
+            flash(_("The stage “%(name)s” is added.", name=localized(stage, "name")), "success")
             return redirect(url_for("evaluation.pipeline_view", call_id=call.id))
     return _render_pipeline(db.session.get(Call, call_id), form), 400
 
@@ -114,7 +115,7 @@ def pipeline_add_stage(call_id: int):
 @role_required("manager")
 def pipeline_remove_stage(call_id: int, stage_id: int):
     call, stage = _stage(call_id, stage_id)
-    name = stage.name_en
+    name = localized(stage, "name")
     try:
         composer.remove_stage(stage, by=current_user)
     except composer.ComposerError as exc:
@@ -157,7 +158,7 @@ def pipeline_stage(call_id: int, stage_id: int):
             _attach(form, exc)
         else:
             db.session.commit()
-            flash(_("The settings of “%(name)s” are saved.", name=stage.name_en), "success")
+            flash(_("The settings of “%(name)s” are saved.", name=localized(stage, "name")), "success")
             return redirect(url_for("evaluation.pipeline_stage", call_id=call.id, stage_id=stage.id))
         stage = db.session.get(EvaluationStage, stage_id)
     status = 400 if request.method == "POST" else 200
