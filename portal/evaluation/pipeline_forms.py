@@ -32,7 +32,7 @@ class StageSettingsForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter a whole number.")), NumberRange(min=1, max=20)],
     )
     divergence_percent = DecimalField(
-        _l("Divergence gap (% of the maximum)"),
+        _l("Divergence gap (percentage of the maximum)"),
         description=_l("Evaluators' totals further apart than this share of the maximum call for moderation."),
         places=None,
         validators=[InputRequired(message=_l("Enter a percentage.")), NumberRange(min=0, max=100)],
