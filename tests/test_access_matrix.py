@@ -282,6 +282,7 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.checks_remove_item", "POST"): ({"call_id": "@call", "item_id": "@check_item"}, STAFF),
     ("evaluation.checks_proposal", "GET"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
     ("evaluation.checks_proposal", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
+    ("evaluation.checks_reopen", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
     # grants and documents
     ("grants.list_grants", "GET"): (
         {},

@@ -254,6 +254,10 @@ def conclude(proposal: Proposal, kind: str, *, by) -> CheckConclusion:
                 total=len(current.lines),
             )
         )
+    if kind == CheckKind.ELIGIBILITY and _needs_admissibility_first(proposal):
+        raise CheckError(
+            _l("Conclude the administrative check first: this call checks eligibility of admissible proposals.")
+        )
     passed = not current.failed
     success, failure = OUTCOMES[CheckKind(kind)]
     reason = "; ".join(
@@ -271,6 +275,38 @@ def conclude(proposal: Proposal, kind: str, *, by) -> CheckConclusion:
     audit.record("checks.concluded", proposal, actor=by, after={"kind": kind, "passed": passed, "reason": reason})
     db.session.flush()
     return conclusion
+
+
+def _needs_admissibility_first(proposal: Proposal) -> bool:
+    """Whether the proposal's pipeline has an administrative check that it has not passed yet."""
+    from portal.evaluation import pipeline
+
+    kinds = [s.kind for s in pipeline.stages_of(proposal.call, pipeline.version_of(proposal))]
+    return CheckKind.ADMINISTRATIVE in kinds and proposal.status != ProposalStatus.ADMISSIBLE
+
+
+def reopen(proposal: Proposal, kind: str, reason: str, *, by) -> None:
+    """Re-open a failed check (not admissible / not eligible -> submitted), with the reason why; the answers stay
+    and can be changed, and the applicant no longer reads the failed items until the check is concluded again."""
+    conclusion = checklist(proposal, kind).conclusion
+    if conclusion is None or conclusion.passed:
+        raise CheckError(_l("Only a failed check can be re-opened."))
+    if len(reason.strip()) < 10:
+        message = _l("Say why the check is re-opened (at least 10 characters).")
+        raise CheckError(message, {"reopen_reason": message})
+    try:
+        states.transition(proposal, ProposalStatus.SUBMITTED, by=by, reason=reason.strip())
+    except states.IllegalTransitionError as exc:
+        raise CheckError(exc.args[0]) from exc
+    audit.record(
+        "checks.reopened",
+        proposal,
+        actor=by,
+        before={"kind": kind, "passed": False, "concluded_at": conclusion.concluded_at},
+        after={"kind": kind, "reason": reason.strip()},
+    )
+    db.session.delete(conclusion)
+    db.session.flush()
 
 
 # -- reading ---------------------------------------------------------------------------------------------------

@@ -424,16 +424,41 @@ def checks_proposal(proposal_id: int, kind: str):
             return redirect(url_for("evaluation.checks_proposal", proposal_id=proposal.id, kind=kind))
         proposal = db.session.get(Proposal, proposal_id)
         current = checks.checklist(proposal, kind)
-    return (
-        render_template(
-            "evaluation/checks_proposal.html",
-            proposal=proposal,
-            call=proposal.call,
-            kind=kind,
-            kind_label=checks.KIND_LABELS[CheckKind(kind)],
-            checklist=current,
-            values=values,
-            errors=errors,
-        ),
-        status,
+    return _render_checks_proposal(proposal, kind, current, values, errors), status
+
+
+@bp.route(
+    "/manage/proposals/<int:proposal_id>/checks/<any(administrative_check,eligibility_check):kind>/reopen",
+    methods=["POST"],
+)
+@role_required("manager")
+def checks_reopen(proposal_id: int, kind: str):
+    proposal = load(Proposal, proposal_id, need="decide")
+    if not FlaskForm().validate_on_submit():  # the CSRF token
+        abort(400)
+    try:
+        checks.reopen(proposal, kind, request.form.get("reopen_reason", ""), by=current_user)
+    except checks.CheckError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        proposal = db.session.get(Proposal, proposal_id)
+        current = checks.checklist(proposal, kind)
+        errors = {name: str(message) for name, message in exc.errors.items()}
+        values = {**answer_values(current), "reopen_reason": request.form.get("reopen_reason", "")}
+        return _render_checks_proposal(proposal, kind, current, values, errors), 400
+    db.session.commit()
+    flash(_("The check of %(reference)s is re-opened.", reference=proposal.reference), "success")
+    return redirect(url_for("evaluation.checks_proposal", proposal_id=proposal.id, kind=kind))
+
+
+def _render_checks_proposal(proposal, kind, current, values, errors):
+    return render_template(
+        "evaluation/checks_proposal.html",
+        proposal=proposal,
+        call=proposal.call,
+        kind=kind,
+        kind_label=checks.KIND_LABELS[CheckKind(kind)],
+        checklist=current,
+        values=values,
+        errors=errors,
     )

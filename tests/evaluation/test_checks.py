@@ -185,3 +185,47 @@ def test_applicant_reads_the_reasons_once_concluded_and_nobody_else(
     sign_in(client, evaluator)
     page = client.get(f"/proposals/{proposal.id}")
     assert page.status_code == 200 and reason not in page.text  # the check is between the manager and applicant
+
+
+def test_eligibility_waits_for_the_administrative_check(checked_call, proposal, manager):
+    checks.save_answers(proposal, ELIGIBILITY, _answers(checks.checklist(proposal, ELIGIBILITY)), by=manager)
+    with pytest.raises(CheckError, match="Conclude the administrative check first"):
+        checks.conclude(proposal, ELIGIBILITY, by=manager)
+    assert proposal.status == ProposalStatus.SUBMITTED
+
+
+def test_a_failed_check_is_reopened_with_a_reason(checked_call, proposal, manager):
+    reason = "The declaration on honour is not signed."
+    answers = _answers(checks.checklist(proposal, ADMIN), {"The declarations are signed": reason})
+    checks.save_answers(proposal, ADMIN, answers, by=manager)
+    checks.conclude(proposal, ADMIN, by=manager)
+    with pytest.raises(CheckError) as refused:
+        checks.reopen(proposal, ADMIN, "short", by=manager)
+    assert str(refused.value.errors["reopen_reason"]) == "Say why the check is re-opened (at least 10 characters)."
+
+    checks.reopen(proposal, ADMIN, "The signed declaration arrived by post.", by=manager)
+    assert proposal.status == ProposalStatus.SUBMITTED
+    current = checks.checklist(proposal, ADMIN)
+    assert current.is_open and current.answered == 5 and checks.applicant_outcomes(proposal) == []
+    checks.save_answers(proposal, ADMIN, _answers(current), by=manager)
+    checks.conclude(proposal, ADMIN, by=manager)
+    assert proposal.status == ProposalStatus.ADMISSIBLE
+    with pytest.raises(CheckError, match=r"Only a failed check can be re-opened\."):
+        checks.reopen(proposal, ADMIN, "Another look at it, please.", by=manager)
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "checks.reopened")) is not None
+
+
+def test_reopen_page_keeps_the_reason_typed(client, sign_in, checked_call, proposal, manager):
+    answers = _answers(checks.checklist(proposal, ADMIN), {"The declarations are signed": "Unsigned."})
+    checks.save_answers(proposal, ADMIN, answers, by=manager)
+    checks.conclude(proposal, ADMIN, by=manager)
+    db.session.commit()
+    sign_in(client, manager)
+    url = f"/manage/proposals/{proposal.id}/checks/{ADMIN}/reopen"
+    refused = client.post(url, data={"reopen_reason": "Oops"})
+    assert (
+        refused.status_code == 400 and "at least 10 characters" in refused.text and ">Oops</textarea>" in refused.text
+    )
+    assert client.post(url, data={"reopen_reason": "The signed declaration arrived."}).status_code == 302
+    db.session.expire_all()
+    assert proposal.status == ProposalStatus.SUBMITTED
