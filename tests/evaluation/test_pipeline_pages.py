@@ -159,3 +159,33 @@ def test_a_stage_of_another_call_is_not_found(as_manager, call, make_call):
     other = make_call()
     stage = pipeline.stages_of(other)[0]
     assert as_manager.get(f"/manage/calls/{call.id}/pipeline/stages/{stage.id}").status_code == 404
+
+
+def test_pages_in_french(as_manager, call, proposal, manager):
+    from portal.evaluation import checks, composer
+
+    check = composer.add_stage(call, "administrative_check", by=manager)
+    db.session.commit()
+    as_manager.post("/language/fr", data={"next": "/"})
+    page = as_manager.get(f"/manage/calls/{call.id}/pipeline")
+    assert page.status_code == 200 and "Circuit d’évaluation" in page.text
+    stage_page = as_manager.get(f"/manage/calls/{call.id}/pipeline/stages/{pipeline.stages_of(call)[0].id}")
+    assert "Évaluation de la note succincte" in stage_page.text and "Pertinence de l&#39;action" in stage_page.text
+    # the settings of a check stage (no evaluators) save from the same form
+    url = f"/manage/calls/{call.id}/pipeline/stages/{check.id}"
+    settings = as_manager.get(url)
+    assert settings.status_code == 200 and "Vérification administrative" in settings.text
+    data = {
+        "name_en": "Administrative check",
+        "name_fr": "Contrôle administratif",
+        "evaluators_required": "2",
+        "divergence_percent": "20",
+        "min_comment_length": "10",
+        "due_on": "",
+    }
+    assert as_manager.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    assert check.name_fr == "Contrôle administratif"
+    checks_page = as_manager.get(f"/manage/proposals/{proposal.id}/checks/administrative_check")
+    assert checks_page.status_code == 200 and "La date limite a été respectée" in checks_page.text
+    assert len(checks.checklist(proposal, "administrative_check").lines) == 5
