@@ -65,6 +65,8 @@ def test_settings_page_keeps_what_was_typed(as_manager, call):
     assert as_manager.post(url, data=data).status_code == 302
     db.session.expire_all()
     assert (stage.name_fr, stage.evaluators_required, str(stage.due_on)) == ("Notes succinctes", 3, "2027-03-31")
+    overview = as_manager.get(f"/manage/calls/{call.id}/pipeline")
+    assert "3 evaluators per proposal" in overview.text and "due " in overview.text and "2027" in overview.text
 
 
 def test_grid_editor_refuses_bad_figures_and_keeps_them(as_manager, call):
