@@ -191,3 +191,16 @@ def test_pages_in_french(as_manager, call, proposal, manager):
     checks_page = as_manager.get(f"/manage/proposals/{proposal.id}/checks/administrative_check")
     assert checks_page.status_code == 200 and "La date limite a été respectée" in checks_page.text
     assert len(checks.checklist(proposal, "administrative_check").lines) == 5
+
+
+def test_call_pages_show_the_grids_of_the_current_version_only(client, as_manager, call, proposal, manager):
+    from portal.evaluation import composer
+
+    pipeline.pin(proposal)
+    composer.add_stage(call, "administrative_check", by=manager)  # makes version 2
+    composer.add_stage(call, "full_application", template="full_application", by=manager)
+    db.session.commit()
+    page = client.get(f"/calls/{call.id}")
+    assert page.status_code == 200
+    assert page.text.count("Concept note evaluation") == 1 and "Full application evaluation" in page.text
+    assert "<h3>Administrative check</h3>" not in page.text
