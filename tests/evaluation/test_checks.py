@@ -229,3 +229,11 @@ def test_reopen_page_keeps_the_reason_typed(client, sign_in, checked_call, propo
     assert client.post(url, data={"reopen_reason": "The signed declaration arrived."}).status_code == 302
     db.session.expire_all()
     assert proposal.status == ProposalStatus.SUBMITTED
+
+
+def test_staff_reach_the_checklists_from_the_proposal_page(client, sign_in, checked_call, proposal, manager):
+    sign_in(client, manager)
+    page = client.get(f"/proposals/{proposal.id}")
+    assert f"/manage/proposals/{proposal.id}/checks/administrative_check" in page.text
+    sign_in(client, proposal.organisation.memberships[0].user)
+    assert "/checks/administrative_check" not in client.get(f"/proposals/{proposal.id}").text
