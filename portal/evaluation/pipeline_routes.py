@@ -155,7 +155,10 @@ def pipeline_stage(call_id: int, stage_id: int):
             composer.update_settings(stage, {name: form[name].data for name in composer.SETTINGS}, by=current_user)
         except composer.ComposerError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            if exc.errors:
+                _attach(form, exc)
+            else:  # an earlier version: the page shows no settings form to put the message in
+                flash(str(exc.message), "error")
         else:
             db.session.commit()
             flash(_("The settings of “%(name)s” are saved.", name=localized(stage, "name")), "success")

@@ -106,6 +106,11 @@ def test_a_grid_change_in_use_is_saved_in_a_new_version(as_manager, call, propos
     assert "Earlier version (read only)" in overview.text
     old = as_manager.get(f"/manage/calls/{call.id}/pipeline/stages/{stage.id}")
     assert "This is an earlier version of the pipeline" in old.text
+    data = {"name_en": "X", "name_fr": "X", "evaluators_required": "2", "divergence_percent": "20"}
+    refused = as_manager.post(
+        f"/manage/calls/{call.id}/pipeline/stages/{stage.id}", data={**data, "min_comment_length": "1"}
+    )
+    assert refused.status_code == 400 and "which proposals already follow" in refused.text
 
 
 def test_a_scored_grid_is_shown_locked(as_manager, call, proposal, evaluator):
