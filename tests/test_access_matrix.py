@@ -17,6 +17,7 @@ from portal.core import storage
 from portal.core.access import ACCESS_ATTR
 from portal.core.db import utcnow
 from portal.documents.models import Document, DocumentStatus
+from portal.evaluation.checks_models import CheckItem
 from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
 from portal.grants.models import (
@@ -315,6 +316,30 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.remind", "POST"): ({"call_id": "@call"}, STAFF),
     ("evaluation.reopen", "GET"): ({"assignment_id": "@assignment"}, STAFF),
     ("evaluation.reopen", "POST"): ({"assignment_id": "@assignment"}, STAFF),
+    # the pipeline composer and the checks (portal/evaluation/pipeline_routes.py)
+    ("evaluation.pipeline_view", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.pipeline_add_stage", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.pipeline_remove_stage", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_move_stage", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_stage", "GET"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_stage", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_grid", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_add_section", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_add_criterion", "POST"): ({"call_id": "@call", "stage_id": "@stage"}, STAFF),
+    ("evaluation.pipeline_remove_grid_item", "POST"): (
+        {"call_id": "@call", "stage_id": "@stage", "what": "criteria", "item_id": "@criterion"},
+        STAFF,
+    ),
+    ("evaluation.pipeline_move_grid_item", "POST"): (
+        {"call_id": "@call", "stage_id": "@stage", "what": "criteria", "item_id": "@criterion"},
+        STAFF,
+    ),
+    ("evaluation.checks_overview", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.checks_add_item", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.checks_remove_item", "POST"): ({"call_id": "@call", "item_id": "@check_item"}, STAFF),
+    ("evaluation.checks_proposal", "GET"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
+    ("evaluation.checks_proposal", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
+    ("evaluation.checks_reopen", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
     # grants and documents
     ("grants.list_grants", "GET"): (
         {},
@@ -495,6 +520,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     db.session.add_all([grant, document, invitation])
     call_document, call_question = _call_extras(call, users["applicant"])
     clarification, answered_clarification = _clarifications(under_review, users["manager"], users["applicant"])
+    check_item = CheckItem(call_id=call.id, kind="administrative_check", position=1, label_en="Late", label_fr="Tard")
+    db.session.add(check_item)
     db.session.commit()
     manager_token, _secret = create_token(users["manager"], "Matrix", 30, by=users["manager"])
     db.session.commit()
@@ -529,6 +556,9 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "outbox_message": outbox_message.id,
         "clarification": clarification.id,
         "answered_clarification": answered_clarification.id,
+        "stage": call.stages[0].id,
+        "criterion": call.stages[0].criteria[-1].id,
+        "check_item": check_item.id,
     }
 
 

@@ -244,7 +244,12 @@ class Call(db.Model):
 
     @property
     def concept_note_stage(self) -> EvaluationStage | None:
-        return self.stages[0] if self.stages else None
+        """The first scored stage of the newest pipeline version (a pipeline may open with its checks)."""
+        from portal.evaluation.models import SCORED_KINDS
+
+        newest = max((s.pipeline_version for s in self.stages), default=None)
+        scored = [s for s in self.stages if s.pipeline_version == newest and s.kind in SCORED_KINDS]
+        return min(scored, key=lambda s: s.position) if scored else None
 
     def __repr__(self) -> str:
         return f"<Call {self.reference}>"

@@ -28,7 +28,9 @@ from portal.core.db import utcnow
 from portal.demo import data
 from portal.demo.open_call import OpenCallLoader
 from portal.documents.models import Document, DocumentKind
-from portal.evaluation.grids import build_stage
+from portal.evaluation import checks
+from portal.evaluation.checks_models import CheckConclusion, CheckKind, CheckResult
+from portal.evaluation.composer import compose_default
 from portal.evaluation.models import Assignment, AssignmentStatus, Decision, EvaluationStage, ScoreEntry
 from portal.extensions import db
 from portal.grants import schedule
@@ -267,18 +269,45 @@ class _Seeder:
         call.dialogues = [self.dialogues[code] for code in spec["dialogues"]]
         call.domains = [self.domains[number] for number in spec["domains"]]
         call.country_rows = [CallCountry(country_code=code) for code in spec["countries"]]
-        build_stage(call)
         db.session.add(call)
         db.session.flush()
+        # The usual pipeline: checks, concept note, full application (two-stage calls), moderation, decision.
+        compose_default(call, by=self.manager, two_stage=spec.get("procedure") == "two_stage")
+        db.session.refresh(call, ["stages"])
         self.created["calls"] += 1
         return call
 
     def stage(self, call: Call) -> EvaluationStage:
-        stage = call.stages[0]
+        stage = call.concept_note_stage
         self.criteria = {c.code: c for c in stage.criteria}
         if set(self.criteria) != set(CRITERIA):
             raise RuntimeError(f"{call.reference}: the demo expects the default concept-note grid")
         return stage
+
+    def checks_passed(self, proposal: Proposal, submitted_at: dt.datetime) -> None:
+        """The administrative and eligibility checks the proposal passed before its evaluation (once)."""
+        if db.session.scalar(select(CheckConclusion.id).where(CheckConclusion.proposal_id == proposal.id)):
+            return
+        for days, kind in ((2, CheckKind.ADMINISTRATIVE), (4, CheckKind.ELIGIBILITY)):
+            at = submitted_at + dt.timedelta(days=days)
+            for line in checks.checklist(proposal, kind).lines:
+                db.session.add(
+                    CheckResult(
+                        proposal_id=proposal.id,
+                        item_id=line.item.id,
+                        organisation_id=line.organisation.id if line.organisation is not None else 0,
+                        passed=True,
+                        checked_by_id=self.manager.id,
+                        checked_at=at,
+                    )
+                )
+            db.session.add(
+                CheckConclusion(
+                    proposal_id=proposal.id, kind=kind, passed=True, concluded_by_id=self.manager.id, concluded_at=at
+                )
+            )
+        db.session.flush()
+        self.created["checks"] += 2
 
     # -- proposals --
     def proposal(
@@ -423,6 +452,7 @@ class _Seeder:
                 submitted_at=submitted_at,
                 updated_at=decided_at,
             )
+            self.checks_passed(proposal, submitted_at)
             for i, (email, scores) in enumerate(p["reviews"]):
                 declared_at = assigned_at + dt.timedelta(days=1 + i, hours=p["number"] % 5)
                 self.assignment(
@@ -641,6 +671,7 @@ class _Seeder:
                 submitted_at=submitted_at,
                 updated_at=assigned_at,
             )
+            self.checks_passed(proposal, submitted_at)
             for i, (email, status, scores) in enumerate(p["reviews"]):
                 declared_at = assigned_at + dt.timedelta(days=1 + i, hours=p["number"])
                 self.assignment(

@@ -238,5 +238,6 @@ class Decision(db.Model):
     __table_args__ = (CheckConstraint("outcome IN ('award', 'reserve', 'reject')", name="outcome_known"),)
 
 
+from portal.evaluation import checks_models  # noqa: E402,F401  (checklists of the admin/eligibility checks)
 from portal.evaluation import evaluator_models as evaluator_models  # noqa: E402  (evaluators, reminders)
 from portal.evaluation import thread_models as _thread_models  # noqa: E402, F401

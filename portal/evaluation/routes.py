@@ -337,4 +337,5 @@ def decide(proposal_id: int):
 
 
 from portal.evaluation import evaluator_routes as evaluator_routes  # noqa: E402  (evaluators, auto-assign, progress)
+from portal.evaluation import pipeline_routes  # noqa: E402,F401  (the pipeline composer and the checks)
 from portal.evaluation import thread_routes as _thread_routes  # noqa: E402, F401

@@ -141,7 +141,7 @@ def test_seed_loads_the_demo_facility(session):
 
     # every decided proposal: 2 submitted reviews scoring every criterion, a snapshot, a decision that agrees with
     # the ranking (awarded = above the thresholds and within the envelope)
-    stage = closed.stages[0]
+    stage = closed.concept_note_stage
     rows = {row.proposal.id: row for row in ranking(closed)}
     proposals = session.scalars(select(Proposal).where(Proposal.call_id == closed.id)).all()
     assert {p.status for p in proposals} == {"awarded", "rejected"}
