@@ -237,4 +237,5 @@ class Decision(db.Model):
 
     __table_args__ = (CheckConstraint("outcome IN ('award', 'reserve', 'reject')", name="outcome_known"),)
 
-from portal.evaluation import moderation_models as moderation_models  # noqa: E402,F401  (moderation, part C)
+
+from portal.evaluation import moderation_models as moderation_models  # noqa: E402  (moderation, part C)
