@@ -385,7 +385,7 @@ def decision_blockers(proposal: Proposal) -> list:
     if proposal.decision is not None:
         return [_l("A decision has already been recorded for %(reference)s.", reference=proposal.reference)]
     problems = []
-    if proposal.status != ProposalStatus.UNDER_REVIEW:
+    if proposal.status not in (ProposalStatus.UNDER_REVIEW, ProposalStatus.RECOMMENDED):
         problems.append(
             _l(
                 "Only a proposal under review can be decided; %(reference)s is “%(status)s”.",
@@ -428,7 +428,7 @@ def decide_proposal(
     end_date: dt.date | None = None,
 ) -> Decision:
     """Record the committee's decision: award (creates the grant through grants.operations.award_grant) or
-    reject. The final score is the proposal's mean total; the lead organisation's contacts are told."""
+    reject. The final score is the consensus total when moderated, else the mean total; the lead organisation's contacts are told."""
     blockers = decision_blockers(proposal)
     if blockers:
         raise EvaluationError(blockers[0])
@@ -468,7 +468,7 @@ def decide_proposal(
         proposal=proposal,
         outcome=str(outcome),
         reason=reason,
-        final_score=row.mean_total if row else None,
+        final_score=row.final_total if row else None,
         decided_by_id=by.id,
         decided_at=utcnow(),
     )
