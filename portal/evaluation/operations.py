@@ -428,7 +428,8 @@ def decide_proposal(
     end_date: dt.date | None = None,
 ) -> Decision:
     """Record the committee's decision: award (creates the grant through grants.operations.award_grant) or
-    reject. The final score is the consensus total when moderated, else the mean total; the lead organisation's contacts are told."""
+    reject. The final score is the consensus total when moderated, else the mean total; the lead organisation's
+    contacts are told."""
     blockers = decision_blockers(proposal)
     if blockers:
         raise EvaluationError(blockers[0])
