@@ -328,3 +328,6 @@ def decide(proposal_id: int):
         form=form,
         blockers=operations.decision_blockers(proposal),
     )
+
+
+from portal.evaluation import committee_routes as committee_routes  # noqa: E402  (moderation, committee: part C)
