@@ -266,11 +266,6 @@ def _filename(call: Call, extension: str) -> str:
     return "ranking-" + re.sub(r"[^A-Za-z0-9._-]+", "-", call.reference) + "." + extension
 
 
-def _download_headers(call: Call, extension: str) -> dict:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", call.reference)
-    return {"Content-Disposition": f'attachment; filename="ranking-{safe}.{extension}"', "Cache-Control": "no-store"}
-
-
 @bp.route("/manage/calls/<int:call_id>/committee.xlsx", methods=["GET"])
 @role_required("manager")
 def committee_xlsx(call_id: int):
@@ -297,3 +292,24 @@ def committee_pdf(call_id: int):
             "Cache-Control": "no-store",
         },
     )
+
+
+# -- the applicant's evaluation summary ------------------------------------------------------------------------
+
+
+def _summary_for(proposal: Proposal):
+    """The evaluation summary the proposal page shows: to the lead organisation's members and to staff, once the
+    applicant has been told the outcome (None otherwise)."""
+    from portal.core.i18n import locale_code
+    from portal.evaluation.summary import applicant_summary
+
+    if not current_user.is_authenticated:
+        return None
+    if not (current_user.is_staff or proposal.is_applicant_member(current_user)):
+        return None
+    return applicant_summary(proposal, locale_code())
+
+
+@bp.app_context_processor
+def _evaluation_summary_helper() -> dict:
+    return {"evaluation_summary": _summary_for}
