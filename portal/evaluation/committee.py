@@ -345,18 +345,8 @@ def reserve_proposal(proposal: Proposal, row: RankedProposal, *, reason: str, by
     return decision
 
 
-def decide_committee(
-    call: Call,
-    stage: EvaluationStage,
-    *,
-    outcomes: dict[int, str],
-    reasons: dict[int, str],
-    common_reason: str = "",
-    by: User,
-) -> list[Decision]:
-    """Record the committee's decisions on every proposal still to decide in the stage: `outcomes` (proposal id ->
-    award / reserve / reject) override the proposed ones; each proposal's reason, else the common reason, is
-    recorded and sent to the applicant. Awards create the grants (for the requested amount, starting next month)."""
+def _validated_choices(call, stage, outcomes, reasons, common_reason):
+    """The proposals still to decide with their chosen (outcome, reason), or CommitteeError naming each problem."""
     problem = committee_problem(call, stage)
     if problem:
         raise CommitteeError(problem)
@@ -399,7 +389,55 @@ def decide_committee(
         )
     if problems:
         raise CommitteeError(_l("The decisions cannot be confirmed: check the proposals listed."), problems)
+    return todo, chosen, common
 
+
+def recommend_awards(
+    call: Call,
+    stage: EvaluationStage,
+    *,
+    outcomes: dict[int, str],
+    reasons: dict[int, str],
+    common_reason: str = "",
+    by: User,
+) -> list[Proposal]:
+    """The provisional selection: the proposals chosen for an award become "recommended" (with the reason) while
+    their supporting documents are verified; nothing else changes and nobody is told yet. The committee confirms
+    the decisions afterwards on the same page."""
+    todo, chosen, common = _validated_choices(call, stage, outcomes, reasons, common_reason)
+    recommended = []
+    for line in todo:
+        proposal = line.row.proposal
+        outcome, reason = chosen[proposal.id]
+        if outcome == DecisionOutcome.AWARD and proposal.status == ProposalStatus.UNDER_REVIEW:
+            states.transition(proposal, ProposalStatus.RECOMMENDED, by=by, reason=reason)
+            recommended.append(proposal)
+    if not recommended:
+        raise CommitteeError(_l("No proposal under review is chosen for an award."))
+    db.session.flush()
+    audit.record(
+        "committee.recommended",
+        stage,
+        actor=by,
+        after={"call": call.reference, "recommended": [p.reference for p in recommended], "common_reason": common},
+    )
+    return recommended
+
+
+def decide_committee(
+    call: Call,
+    stage: EvaluationStage,
+    *,
+    outcomes: dict[int, str],
+    reasons: dict[int, str],
+    common_reason: str = "",
+    by: User,
+) -> list[Decision]:
+    """Record the committee's decisions on every proposal still to decide in the stage (under review or
+    recommended): `outcomes` (proposal id -> award / reserve / reject) override the proposed ones; each proposal's
+    reason, else the common reason, is recorded and sent to the applicant. Awards create the grants (for the
+    requested amount, starting next month)."""
+    todo, chosen, common = _validated_choices(call, stage, outcomes, reasons, common_reason)
     decisions = []
     for line in todo:
         proposal = line.row.proposal

@@ -140,6 +140,7 @@ class CommonReasonForm(FlaskForm):
         validators=[Length(max=4000)],
     )
     confirm = SubmitField(_l("Confirm the decisions"))
+    recommend = SubmitField(_l("Recommend the awards only"))
 
 
 class ReserveAwardForm(FlaskForm):

@@ -183,7 +183,32 @@ def committee_page(call_id: int):
             if match := _FIELD.match(key):
                 target = outcomes if match.group(1) == "outcome" else reasons
                 target[int(match.group(2))] = value
-        if problem is None and form.validate_on_submit():
+        if problem is None and form.validate_on_submit() and form.recommend.data:
+            try:
+                recommended = committee.recommend_awards(
+                    call,
+                    stage,
+                    outcomes=outcomes,
+                    reasons=reasons,
+                    common_reason=form.common_reason.data or "",
+                    by=current_user,
+                )
+            except committee.CommitteeError as exc:
+                db.session.rollback()
+                form.form_errors.append(str(exc.message))
+                problems = {pid: str(m) for pid, m in exc.problems.items()}
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(count)d proposals are recommended for an award. Confirm the decisions once their "
+                        "supporting documents are verified.",
+                        count=len(recommended),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("evaluation.committee_page", call_id=call.id, stage_id=stage.id))
+        elif problem is None and form.validate_on_submit():
             try:
                 decisions = committee.decide_committee(
                     call,

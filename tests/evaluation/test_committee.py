@@ -156,3 +156,21 @@ def test_committee_page_is_for_managers_only(client, sign_in, session, call, ran
         assert (
             client.post(f"/manage/proposals/{ranked[0].id}/reserve-award", data={"reason": "x" * 20}).status_code == 403
         )
+
+
+def test_recommend_first_then_confirm(client, sign_in, session, call, ranked, manager, outbox):
+    a, b, _c, _d = ranked
+    sign_in(client, manager)
+    url = f"/manage/calls/{call.id}/committee?stage_id={call.stages[0].id}"
+    response = client.post(url, data={"common_reason": COMMON, "recommend": "1"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert [p.status for p in ranked] == ["recommended", "recommended", "under_review", "under_review"]
+    assert outbox == [] and a.decision is None
+    assert _actions(session, "committee.recommended")[0].after["recommended"] == [a.reference, b.reference]
+    html = client.get(url).get_data(as_text=True)
+    assert f'name="outcome_{a.id}" value="award" checked' in html  # still to confirm
+    done = client.post(url, data={"common_reason": COMMON, "confirm": "1"})
+    assert done.status_code == 302
+    session.expire_all()
+    assert [p.status for p in ranked] == ["awarded", "awarded", "reserve", "rejected"]
