@@ -174,3 +174,15 @@ def test_recommend_first_then_confirm(client, sign_in, session, call, ranked, ma
     assert done.status_code == 302
     session.expire_all()
     assert [p.status for p in ranked] == ["awarded", "awarded", "reserve", "rejected"]
+
+
+def test_reserve_email_in_french(session, rq, call, ranked, manager, outbox):
+    c = ranked[2]
+    contact = c.organisation.memberships[0].user
+    contact.locale = "fr"
+    session.commit()
+    committee.decide_committee(call, call.stages[0], outcomes={}, reasons={}, common_reason=COMMON, by=manager)
+    session.commit()  # mail goes out once the decisions are committed
+    message = next(m for m in outbox if m.to == contact.email)
+    assert message.subject == f"Votre proposition {c.reference} est inscrite sur la liste de réserve"
+    assert "liste de réserve\u202f: elle pourra encore recevoir une subvention" in message.text
