@@ -34,6 +34,7 @@ from portal.evaluation.operations import (
     lead_contacts,
 )
 from portal.evaluation.ranking import RankedProposal, rank
+from portal.evaluation.summary import applicant_summary
 from portal.extensions import db
 from portal.grants.operations import GrantError, award_grant
 from portal.proposals import states
@@ -184,6 +185,7 @@ def confirm_shortlist(
                 user.email,
                 "evaluation_not_shortlisted",
                 user.locale,
+                summary=applicant_summary(proposal, user.locale or "en"),
                 user=user,
                 proposal=proposal,
                 call=call,
@@ -301,6 +303,7 @@ def _notify(proposal: Proposal, decision: Decision, *, grant=None, amount=None, 
             user.email,
             "evaluation_decision",
             user.locale,
+            summary=applicant_summary(proposal, user.locale or "en"),
             user=user,
             proposal=proposal,
             call=proposal.call,

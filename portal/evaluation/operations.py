@@ -31,6 +31,7 @@ from portal.evaluation.models import (
     ScoreEntry,
 )
 from portal.evaluation.queries import ASSIGNABLE_STATUSES, ranked_row, scale_label
+from portal.evaluation.summary import applicant_summary
 from portal.extensions import db
 from portal.grants.operations import GrantError, award_grant
 from portal.organisations.models import Membership
@@ -504,6 +505,7 @@ def decide_proposal(
             user.email,
             "evaluation_decision",
             user.locale,
+            summary=applicant_summary(proposal, user.locale or "en"),
             user=user,
             proposal=proposal,
             call=call,

@@ -162,3 +162,15 @@ def test_the_applicant_reads_the_summary_on_the_proposal_page(client, sign_in, s
     assert "Adequate analysis for 1.1." in html
     for text in ("Ines Evaluator", "Omar Evaluator", "ines@experts.example", "omar@experts.example"):
         assert text not in html
+
+
+def test_the_decision_email_carries_the_summary_without_evaluator_names(
+    session, rq, call, decided, evaluators, manager, outbox
+):
+    _decide(call, manager)
+    (message,) = [m for m in outbox if decided.reference in m.subject]
+    assert "Evaluation summary" in message.text
+    assert "- 1.1 Relevance to the objectives and priorities of the call: 7.00 out of 10" in message.text
+    assert "  Adequate analysis for 1.1." in message.text
+    for person in evaluators:
+        assert person.full_name not in message.text and person.email not in message.text
