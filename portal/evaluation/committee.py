@@ -13,7 +13,7 @@ proposal can be awarded later when money frees up."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -234,8 +234,7 @@ class CommitteeLine:
     row: RankedProposal
     proposed: str  # award / reserve / reject
     decided: str | None = None  # the outcome already recorded
-    cumulative: Decimal | None = None  # awards so far (amount) when proposed or decided for an award
-    notes: list = field(default_factory=list)
+    cumulative: Decimal | None = None  # the amounts awarded so far, with this proposal's, when proposed for an award
 
     @property
     def decidable(self) -> bool:
@@ -275,10 +274,7 @@ def committee_lines(call: Call, stage: EvaluationStage) -> list[CommitteeLine]:
     for row in rows:
         decision = row.proposal.decision
         if decision is not None:
-            line = CommitteeLine(row=row, proposed=decision.outcome, decided=decision.outcome)
-            if row.proposal.grant is not None:
-                line.cumulative = None
-            lines.append(line)
+            lines.append(CommitteeLine(row=row, proposed=decision.outcome, decided=decision.outcome))
             continue
         if row.proposal.status not in DECIDABLE:
             lines.append(CommitteeLine(row=row, proposed=DecisionOutcome.REJECT.value, decided=row.proposal.status))
