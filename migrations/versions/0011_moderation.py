@@ -34,7 +34,13 @@ def upgrade():
     with op.batch_alter_table("moderations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_moderations_proposal_id"), ["proposal_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_moderations_stage_id"), ["stage_id"], unique=False)
-        batch_op.create_index("ix_moderations_current", ["stage_id", "proposal_id", "replaced_at"], unique=False)
+        batch_op.create_index(
+            "uq_moderations_current",
+            ["stage_id", "proposal_id"],
+            unique=True,
+            postgresql_where=sa.text("replaced_at IS NULL"),
+            sqlite_where=sa.text("replaced_at IS NULL"),
+        )
     op.create_table(
         "moderation_scores",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,7 +71,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_moderation_scores_moderation_id"))
     op.drop_table("moderation_scores")
     with op.batch_alter_table("moderations", schema=None) as batch_op:
-        batch_op.drop_index("ix_moderations_current")
+        batch_op.drop_index("uq_moderations_current")
         batch_op.drop_index(batch_op.f("ix_moderations_stage_id"))
         batch_op.drop_index(batch_op.f("ix_moderations_proposal_id"))
     op.drop_table("moderations")

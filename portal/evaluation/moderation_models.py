@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import utcnow
@@ -41,7 +41,17 @@ class Moderation(db.Model):
         back_populates="moderation", cascade="all, delete-orphan", order_by="ModerationScore.id"
     )
 
-    __table_args__ = (Index("ix_moderations_current", "stage_id", "proposal_id", "replaced_at"),)
+    # At most one current consensus per proposal and stage, even if two moderators record one at the same time.
+    __table_args__ = (
+        Index(
+            "uq_moderations_current",
+            "stage_id",
+            "proposal_id",
+            unique=True,
+            postgresql_where=text("replaced_at IS NULL"),
+            sqlite_where=text("replaced_at IS NULL"),
+        ),
+    )
 
     @property
     def is_current(self) -> bool:

@@ -159,3 +159,18 @@ def test_moderation_page_is_for_managers_only(client, sign_in, reviewed, evaluat
     for user in (evaluator, make_user("applicant"), reviewed.created_by):
         sign_in(client, user)
         assert client.get(url).status_code == 403
+
+
+def test_the_database_keeps_one_current_consensus(session, rq, call, reviewed, review, manager):
+    from sqlalchemy.exc import IntegrityError
+
+    stage = call.stages[0]
+    review(reviewed, ALL_FIVES)
+    moderation.record_consensus(
+        reviewed, stage, consensus(stage), justification="First and only consensus.", by=manager
+    )
+    session.commit()
+    session.add(Moderation(proposal=reviewed, stage_id=stage.id, moderator_id=manager.id, justification="A race."))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
