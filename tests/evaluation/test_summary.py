@@ -105,6 +105,7 @@ def test_moderated_summary_shows_the_consensus_only(session, rq, call, decided, 
     _decide(call, manager)
     (outcome,) = applicant_summary(decided, "en").stages
     assert outcome.moderated and outcome.total == Decimal("40.00")
+    assert decided.decision.final_score == Decimal("40.00")  # the consensus, not the mean of 35
     c11 = outcome.sections[0].criteria[0]
     assert c11.score == Decimal("8.00") and c11.comments == ["Consensus on 1.1: convincing plan."]
     assert "Panel meeting" not in repr(outcome)  # the justification is internal
