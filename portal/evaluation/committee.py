@@ -60,7 +60,7 @@ def _reason(text: str | None) -> str:
     return (text or "").strip()
 
 
-def _not_ready(rows: list[RankedProposal], stage: EvaluationStage, proposals_statuses: tuple[str, ...]) -> list:
+def not_ready(rows: list[RankedProposal], stage: EvaluationStage, proposals_statuses: tuple[str, ...]) -> list:
     """Why the ranked list cannot be acted on yet: proposals with missing reviews or unresolved divergence, and
     proposals of the stage that have no submitted review at all."""
     problems = []
@@ -154,7 +154,7 @@ def confirm_shortlist(
             _l("Give the reason in at least %(min)d characters.", min=MIN_DECISION_REASON), field="reason"
         )
     lines = shortlist_preview(call, stage, mode=mode, value=value)
-    blockers = _not_ready([line.row for line in lines], stage, (ProposalStatus.UNDER_REVIEW.value,))
+    blockers = not_ready([line.row for line in lines], stage, (ProposalStatus.UNDER_REVIEW.value,))
     if blockers:
         raise CommitteeError(_l("The shortlist cannot be confirmed yet."), dict(enumerate(blockers)))
     if not lines:
@@ -350,7 +350,7 @@ def _validated_choices(call, stage, outcomes, reasons, common_reason):
     if problem:
         raise CommitteeError(problem)
     lines = committee_lines(call, stage)
-    blockers = _not_ready([line.row for line in lines], stage, DECIDABLE)
+    blockers = not_ready([line.row for line in lines], stage, DECIDABLE)
     if blockers:
         raise CommitteeError(_l("The decisions cannot be confirmed yet."), dict(enumerate(blockers)))
     todo = [line for line in lines if line.decidable]

@@ -19,7 +19,7 @@ from portal.evaluation.committee_forms import CommonReasonForm, ReserveAwardForm
 from portal.evaluation.operations import EvaluationError, ReviewError
 from portal.evaluation.routes import _attach_error, bp
 from portal.extensions import db
-from portal.proposals.models import Proposal
+from portal.proposals.models import Proposal, ProposalStatus
 
 
 def _stage_of(proposal: Proposal):
@@ -132,6 +132,10 @@ def shortlist(call_id: int):
                 )
                 return redirect(url_for("evaluation.shortlist", call_id=call.id, stage_id=stage.id))
     waiting = committee.shortlisted(call, stage) if problem is None else []
+    if problem is None and not blockers:
+        under_review = (ProposalStatus.UNDER_REVIEW.value,)
+        rows = [r for r in queries.ranking(call, stage) if r.proposal.status in under_review]
+        blockers = [str(m) for m in committee.not_ready(rows, stage, under_review)]
     return render_template(
         "evaluation/shortlist.html",
         call=call,
@@ -233,8 +237,10 @@ def committee_page(call_id: int):
                 )
                 return redirect(url_for("evaluation.committee_page", call_id=call.id, stage_id=stage.id))
     lines = committee.committee_lines(call, stage) if problem is None else []
+    waiting_on = committee.not_ready([line.row for line in lines], stage, committee.DECIDABLE) if lines else []
     return render_template(
         "evaluation/committee.html",
+        waiting_on=waiting_on,
         call=call,
         stage=stage,
         problem=problem,

@@ -186,3 +186,16 @@ def test_reserve_email_in_french(session, rq, call, ranked, manager, outbox):
     message = next(m for m in outbox if m.to == contact.email)
     assert message.subject == f"Votre proposition {c.reference} est inscrite sur la liste de réserve"
     assert "liste de réserve\u202f: elle pourra encore recevoir une subvention" in message.text
+
+
+def test_committee_page_says_what_must_happen_before_confirming(
+    client, sign_in, session, call, ranked, manager, make_proposal, review
+):
+    split = make_proposal(call, status=ProposalStatus.UNDER_REVIEW)
+    review(split, {"1.1": 5, "1.2": 5, "1.3": 5, "1.4": 5, "2.1": 5, "2.2": 5})
+    review(split, ALL_THREES)
+    sign_in(client, manager)
+    html = client.get(f"/manage/calls/{call.id}/committee").get_data(as_text=True)
+    assert "Before the decisions can be confirmed:" in html
+    assert f"{split.reference}: the evaluators" in html and "record a consensus first." in html
+    assert f"/manage/proposals/{split.id}/moderation" in html

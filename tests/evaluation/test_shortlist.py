@@ -145,3 +145,14 @@ def test_shortlist_page_preview_confirm_invite(client, sign_in, session, two_sta
     assert invited.status_code == 302
     session.expire_all()
     assert [p.status for p in notes[:3]] == ["invited"] * 3
+
+
+def test_shortlist_page_says_what_must_happen_before_confirming(
+    client, sign_in, session, two_stage, notes, manager, make_proposal, review
+):
+    lonely = make_proposal(two_stage, status=ProposalStatus.UNDER_REVIEW, stage="concept_note")
+    review(lonely, ALL_FOURS)
+    sign_in(client, manager)
+    html = client.get(f"/manage/calls/{two_stage.id}/shortlist").get_data(as_text=True)
+    assert "Before the shortlist can be confirmed:" in html
+    assert f"{lonely.reference} has 1 of 2 submitted reviews." in html
