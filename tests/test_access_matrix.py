@@ -340,6 +340,17 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.checks_proposal", "GET"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
     ("evaluation.checks_proposal", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
     ("evaluation.checks_reopen", "POST"): ({"proposal_id": "@submitted", "kind": "administrative_check"}, STAFF),
+    # moderation, shortlisting, committee and exports (part C): managers only
+    ("evaluation.moderate", "GET"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.moderate", "POST"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.shortlist", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.shortlist", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.invite_shortlisted", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.committee_page", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.committee_page", "POST"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.award_reserve", "POST"): ({"proposal_id": "@under_review"}, STAFF),
+    ("evaluation.committee_xlsx", "GET"): ({"call_id": "@call"}, STAFF),
+    ("evaluation.committee_pdf", "GET"): ({"call_id": "@call"}, STAFF),
     # grants and documents
     ("grants.list_grants", "GET"): (
         {},

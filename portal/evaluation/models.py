@@ -227,7 +227,7 @@ class Decision(db.Model):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
     outcome: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text)
-    # The mean total of the submitted reviews, to the hundredth (as the ranking shows it).
+    # The final score: the consensus total when moderated, else the mean total of the submitted reviews.
     final_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -240,4 +240,5 @@ class Decision(db.Model):
 
 from portal.evaluation import checks_models  # noqa: E402,F401  (checklists of the admin/eligibility checks)
 from portal.evaluation import evaluator_models as evaluator_models  # noqa: E402  (evaluators, reminders)
+from portal.evaluation import moderation_models as moderation_models  # noqa: E402  (moderation, part C)
 from portal.evaluation import thread_models as _thread_models  # noqa: E402, F401

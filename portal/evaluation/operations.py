@@ -32,6 +32,7 @@ from portal.evaluation.models import (
     ScoreEntry,
 )
 from portal.evaluation.queries import ASSIGNABLE_STATUSES, ranked_row, scale_label
+from portal.evaluation.summary import applicant_summary
 from portal.extensions import db
 from portal.grants.operations import GrantError, award_grant
 from portal.organisations.models import Membership
@@ -416,7 +417,7 @@ def decision_blockers(proposal: Proposal) -> list:
     if proposal.decision is not None:
         return [_l("A decision has already been recorded for %(reference)s.", reference=proposal.reference)]
     problems = []
-    if proposal.status != ProposalStatus.UNDER_REVIEW:
+    if proposal.status not in (ProposalStatus.UNDER_REVIEW, ProposalStatus.RECOMMENDED):
         problems.append(
             _l(
                 "Only a proposal under review can be decided; %(reference)s is “%(status)s”.",
@@ -459,7 +460,8 @@ def decide_proposal(
     end_date: dt.date | None = None,
 ) -> Decision:
     """Record the committee's decision: award (creates the grant through grants.operations.award_grant) or
-    reject. The final score is the proposal's mean total; the lead organisation's contacts are told."""
+    reject. The final score is the consensus total when moderated, else the mean total; the lead organisation's
+    contacts are told."""
     blockers = decision_blockers(proposal)
     if blockers:
         raise EvaluationError(blockers[0])
@@ -499,7 +501,7 @@ def decide_proposal(
         proposal=proposal,
         outcome=str(outcome),
         reason=reason,
-        final_score=row.mean_total if row else None,
+        final_score=row.final_total if row else None,
         decided_by_id=by.id,
         decided_at=utcnow(),
     )
@@ -534,6 +536,7 @@ def decide_proposal(
             user.email,
             "evaluation_decision",
             user.locale,
+            summary=applicant_summary(proposal, user.locale or "en"),
             user=user,
             proposal=proposal,
             call=call,

@@ -6,8 +6,6 @@ proposals, assignments or scores."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,7 +19,6 @@ from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorPro
 from portal.evaluation.models import (
     Assignment,
     AssignmentStatus,
-    Criterion,
     EvaluationStage,
     GridSection,
     ScoreEntry,
@@ -181,138 +178,22 @@ def evaluator_queue(user: User) -> list[Assignment]:
 
 
 # -- ranking ---------------------------------------------------------------------------------------------------
+# The ranking is computed in SQL by `portal.evaluation.ranking`; these names stay for the pages and operations that
+# used them.
 
 
-@dataclass
-class EvaluatorTotal:
-    evaluator: User
-    total: Decimal
-    submitted_at: dt.datetime | None
+def ranking(call: Call, stage: EvaluationStage | None = None):
+    """The ranked proposals of `stage` (default: the call's first scored stage); see `portal.evaluation.ranking`."""
+    from portal.evaluation import ranking as ranking_module
+
+    return ranking_module.rank(call, stage)
 
 
-@dataclass
-class SectionResult:
-    section: GridSection
-    mean: Decimal
-    threshold: Decimal | None
-
-    @property
-    def passes(self) -> bool:
-        return self.threshold is None or self.mean >= self.threshold
-
-
-@dataclass
-class RankedProposal:
-    proposal: Proposal
-    evaluator_totals: list[EvaluatorTotal]
-    mean_total: Decimal
-    sections: list[SectionResult]
-    total_threshold: Decimal | None
-    reviews_submitted: int
-    reviews_required: int
-    rank: int = 0
-    # Running sum of the requested amounts of the passing proposals ranked so far (None for a failing one).
-    cumulative_amount: Decimal | None = None
-    within_envelope: bool = False
-    tie_break_mean: Decimal = Decimal(0)
-
-    @property
-    def passes_total(self) -> bool:
-        return self.total_threshold is None or self.mean_total >= self.total_threshold
-
-    @property
-    def passes(self) -> bool:
-        return self.passes_total and all(s.passes for s in self.sections)
-
-    @property
-    def reviews_complete(self) -> bool:
-        return self.reviews_submitted >= self.reviews_required
-
-
-def ranking(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposal]:
-    """The proposals of the call's first stage that have at least one submitted review, ranked by mean total
-    (descending); ties go to the higher mean in the first section (Relevance in the default grids), then to the
-    earlier submission. Passing proposals accumulate their requested amounts against the budget envelope.
-
-    Constant number of queries: the stage with its grid, then the submitted assignments with their proposals,
-    evaluators, scores, organisations, decisions and grants."""
-    stage = stage or first_stage(call)
-    if stage is None:
-        return []
-    assignments = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
-        .order_by(Assignment.proposal_id, Assignment.submitted_at, Assignment.id)
-        .options(
-            joinedload(Assignment.evaluator),
-            joinedload(Assignment.proposal).joinedload(Proposal.organisation),
-            joinedload(Assignment.proposal).joinedload(Proposal.decision),
-            joinedload(Assignment.proposal).joinedload(Proposal.grant),
-            selectinload(Assignment.scores),
-        )
-    ).unique()
-    by_proposal: dict[int, list[Assignment]] = defaultdict(list)
-    for assignment in assignments:
-        by_proposal[assignment.proposal_id].append(assignment)
-
-    criteria: dict[int, Criterion] = {c.id: c for c in stage.criteria}
-    rows = []
-    for reviews in by_proposal.values():
-        evaluator_totals = []
-        section_sums: dict[int, Decimal] = defaultdict(Decimal)
-        for review in reviews:
-            total = Decimal(0)
-            for entry in review.scores:
-                criterion = criteria.get(entry.criterion_id)
-                if criterion is None or entry.score is None:
-                    continue
-                weighted = entry.score * criterion.weight
-                total += weighted
-                section_sums[criterion.section_id] += weighted
-            evaluator_totals.append(EvaluatorTotal(review.evaluator, total, review.submitted_at))
-        n = Decimal(len(reviews))
-        sections = [
-            SectionResult(section=s, mean=quantize(section_sums[s.id] / n), threshold=s.threshold)
-            for s in stage.sections
-        ]
-        rows.append(
-            RankedProposal(
-                proposal=reviews[0].proposal,
-                evaluator_totals=evaluator_totals,
-                mean_total=quantize(sum((e.total for e in evaluator_totals), Decimal(0)) / n),
-                sections=sections,
-                total_threshold=stage.total_threshold,
-                reviews_submitted=len(reviews),
-                reviews_required=stage.evaluators_required,
-                tie_break_mean=sections[0].mean if sections else Decimal(0),
-            )
-        )
-
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    rows.sort(
-        key=lambda r: (
-            -r.mean_total,
-            -r.tie_break_mean,
-            r.proposal.submitted_at or far_future,
-            r.proposal.id,
-        )
-    )
-    cumulative = Decimal(0)
-    for position, row in enumerate(rows, start=1):
-        row.rank = position
-        if row.passes:
-            cumulative += row.proposal.requested_amount or Decimal(0)
-            row.cumulative_amount = cumulative
-            row.within_envelope = cumulative <= call.budget_envelope
-    return rows
-
-
-def ranked_row(call: Call, proposal: Proposal) -> RankedProposal | None:
+def ranked_row(call: Call, proposal: Proposal):
     """The ranking row of one proposal in the stage that scores it (None without a submitted review)."""
-    for row in ranking(call, pipeline.scoring_stage_for(proposal)):
-        if row.proposal.id == proposal.id:
-            return row
-    return None
+    from portal.evaluation import ranking as ranking_module
+
+    return ranking_module.row_for(call, proposal)
 
 
 def submitted_review_count(proposal: Proposal, stage: EvaluationStage) -> int:

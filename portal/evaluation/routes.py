@@ -18,6 +18,7 @@ from portal.core.i18n import locale_code
 from portal.evaluation import operations, pipeline, queries
 from portal.evaluation.forms import AssignForm, DecisionForm, DeclarationForm, score_form
 from portal.evaluation.models import Assignment, AssignmentStatus, DecisionOutcome
+from portal.evaluation.ranking import divergence_gap
 from portal.extensions import db
 from portal.proposals.models import Proposal
 from portal.proposals.states import STATUS_LABELS
@@ -274,7 +275,8 @@ def ranking(call_id: int):
     call = load(Call, call_id, need="manage")
     stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
     rows = queries.ranking(call, stage)
-    return render_template("evaluation/ranking.html", call=call, stage=stage, rows=rows)
+    gap = divergence_gap(stage) if stage is not None else None
+    return render_template("evaluation/ranking.html", call=call, stage=stage, rows=rows, gap=gap)
 
 
 @bp.route("/manage/proposals/<int:proposal_id>/decision", methods=["GET", "POST"])
@@ -336,6 +338,7 @@ def decide(proposal_id: int):
     )
 
 
+from portal.evaluation import committee_routes as committee_routes  # noqa: E402  (moderation, committee: part C)
 from portal.evaluation import evaluator_routes as evaluator_routes  # noqa: E402  (evaluators, auto-assign, progress)
 from portal.evaluation import pipeline_routes  # noqa: E402,F401  (the pipeline composer and the checks)
 from portal.evaluation import thread_routes as _thread_routes  # noqa: E402, F401

@@ -331,7 +331,8 @@ def invite_full_application(proposal: Proposal, *, by, now: dt.datetime | None =
         raise _error(_("Only programme managers can invite a full application."))
     if not proposal.call.is_two_stage or proposal.stage != ProposalStage.CONCEPT_NOTE:
         raise _error(_("Only a concept note under a two-stage call can be invited to the full-application stage."))
-    if proposal.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
+    # A shortlisted concept note is invited too (portal.evaluation.committee invites the whole shortlist at once).
+    if proposal.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.SHORTLISTED):
         raise _error(_("Only a submitted concept note can be invited to the full-application stage."))
     try:
         if proposal.status == ProposalStatus.SUBMITTED:

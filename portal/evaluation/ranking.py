@@ -1,0 +1,291 @@
+"""The ranking of a scored stage, computed in SQL.
+
+Per proposal: each evaluator's total (SUM of weighted scores, GROUP BY assignment), the mean per criterion
+(AVG, GROUP BY proposal and criterion), the current consensus of a moderator (if any), the final score (the
+consensus total when moderated, else the mean of the submitted reviews), the flags (divergent reviews, not enough
+reviews, below a section, criterion or total threshold), the rank and the running sum of the requested amounts of
+the passing proposals against the budget envelope.
+
+Whatever the number of proposals, it takes the same number of queries: the stage's grid (already loaded by the
+caller), the evaluator totals, the criterion means, the consensus scores, and the proposals with what pages show.
+
+Tie-breakers, in order (the pages state them): the higher final score in the first section of the grid, then the
+higher final score on the first criterion, then the earlier submission of the proposal, then the lower id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.accounts.models import User
+from portal.calls.models import Call
+from portal.evaluation import pipeline
+from portal.evaluation.models import (
+    Assignment,
+    AssignmentStatus,
+    Criterion,
+    EvaluationStage,
+    GridSection,
+    ScoreEntry,
+)
+from portal.evaluation.moderation_models import Moderation, ModerationScore
+from portal.extensions import db
+from portal.proposals.models import Proposal
+
+CENT = Decimal("0.01")
+
+
+def quantize(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class EvaluatorTotal:
+    evaluator: User
+    total: Decimal
+    submitted_at: dt.datetime | None
+
+
+@dataclass
+class CriterionResult:
+    criterion: Criterion
+    mean: Decimal  # the mean of the evaluators' (unweighted) scores
+    consensus: Decimal | None  # the moderator's score, when moderated
+    threshold: Decimal | None  # Criterion.min_score
+
+    @property
+    def score(self) -> Decimal:
+        return self.consensus if self.consensus is not None else self.mean
+
+    @property
+    def passes(self) -> bool:
+        return self.threshold is None or self.score >= self.threshold
+
+
+@dataclass
+class SectionResult:
+    section: GridSection
+    mean: Decimal  # the mean of the evaluators' weighted section totals
+    threshold: Decimal | None
+    consensus: Decimal | None = None
+
+    @property
+    def score(self) -> Decimal:
+        return self.consensus if self.consensus is not None else self.mean
+
+    @property
+    def passes(self) -> bool:
+        return self.threshold is None or self.score >= self.threshold
+
+
+@dataclass
+class RankedProposal:
+    proposal: Proposal
+    evaluator_totals: list[EvaluatorTotal]
+    mean_total: Decimal
+    sections: list[SectionResult]
+    total_threshold: Decimal | None
+    reviews_submitted: int
+    reviews_required: int
+    criteria: list[CriterionResult] = field(default_factory=list)
+    consensus_total: Decimal | None = None
+    moderation_id: int | None = None
+    spread: Decimal = Decimal(0)
+    gap: Decimal = Decimal(0)  # the largest spread allowed before the proposal is flagged
+    rank: int = 0
+    # Running sum of the requested amounts of the passing proposals ranked so far (None for a failing one).
+    cumulative_amount: Decimal | None = None
+    within_envelope: bool = False
+    tie_break_mean: Decimal = Decimal(0)
+
+    @property
+    def moderated(self) -> bool:
+        return self.consensus_total is not None
+
+    @property
+    def final_total(self) -> Decimal:
+        return self.consensus_total if self.consensus_total is not None else self.mean_total
+
+    @property
+    def divergent(self) -> bool:
+        """The evaluators' totals differ by more than the stage's gap."""
+        return len(self.evaluator_totals) > 1 and self.spread > self.gap
+
+    @property
+    def needs_moderation(self) -> bool:
+        return self.divergent and not self.moderated
+
+    @property
+    def passes_total(self) -> bool:
+        return self.total_threshold is None or self.final_total >= self.total_threshold
+
+    @property
+    def passes_sections(self) -> bool:
+        return all(s.passes for s in self.sections)
+
+    @property
+    def passes_criteria(self) -> bool:
+        return all(c.passes for c in self.criteria)
+
+    @property
+    def failing_criteria(self) -> list[CriterionResult]:
+        return [c for c in self.criteria if not c.passes]
+
+    @property
+    def passes(self) -> bool:
+        return self.passes_total and self.passes_sections and self.passes_criteria
+
+    @property
+    def reviews_complete(self) -> bool:
+        return self.reviews_submitted >= self.reviews_required
+
+
+def divergence_gap(stage: EvaluationStage) -> Decimal:
+    """The largest difference between evaluators' totals that is not flagged: divergence_percent of the maximum."""
+    return quantize(stage.max_total * stage.divergence_percent / Decimal(100))
+
+
+def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposal]:
+    """The ranked proposals of `stage` (default: the call's first scored stage) with at least one submitted review."""
+    stage = stage or pipeline.stage_for_call(call)
+    if stage is None:
+        return []
+    criteria = {c.id: c for c in stage.criteria}
+    submitted = (Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
+
+    # 1. Each submitted review's weighted total, with its evaluator.
+    totals = db.session.execute(
+        select(
+            Assignment.proposal_id,
+            User,
+            Assignment.submitted_at,
+            func.sum(ScoreEntry.score * Criterion.weight).label("total"),
+        )
+        .join(ScoreEntry, ScoreEntry.assignment_id == Assignment.id)
+        .join(Criterion, Criterion.id == ScoreEntry.criterion_id)
+        .join(User, User.id == Assignment.evaluator_id)
+        .where(*submitted)
+        .group_by(Assignment.id, Assignment.proposal_id, Assignment.submitted_at, User.id)
+        .order_by(Assignment.proposal_id, Assignment.submitted_at, Assignment.id)
+    ).all()
+    by_proposal: dict[int, list[EvaluatorTotal]] = defaultdict(list)
+    for proposal_id, evaluator, submitted_at, total in totals:
+        by_proposal[proposal_id].append(EvaluatorTotal(evaluator, Decimal(total or 0), submitted_at))
+    if not by_proposal:
+        return []
+
+    # 2. The mean (unweighted) score per criterion over the submitted reviews.
+    means: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for proposal_id, criterion_id, score_sum, count in db.session.execute(
+        select(Assignment.proposal_id, ScoreEntry.criterion_id, func.sum(ScoreEntry.score), func.count(ScoreEntry.id))
+        .join(Assignment, Assignment.id == ScoreEntry.assignment_id)
+        .where(*submitted, ScoreEntry.score.is_not(None))
+        .group_by(Assignment.proposal_id, ScoreEntry.criterion_id)
+    ):
+        means[proposal_id][criterion_id] = Decimal(score_sum) / Decimal(count)
+
+    # 3. The current consensus of each moderated proposal.
+    consensus: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    moderation_ids: dict[int, int] = {}
+    for proposal_id, moderation_id, criterion_id, score in db.session.execute(
+        select(Moderation.proposal_id, Moderation.id, ModerationScore.criterion_id, ModerationScore.score)
+        .join(ModerationScore, ModerationScore.moderation_id == Moderation.id)
+        .where(Moderation.stage_id == stage.id, Moderation.replaced_at.is_(None))
+    ):
+        consensus[proposal_id][criterion_id] = Decimal(score)
+        moderation_ids[proposal_id] = moderation_id
+
+    # 4. The proposals with what the pages and exports show.
+    proposals = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Proposal)
+            .where(Proposal.id.in_(list(by_proposal)))
+            .options(
+                joinedload(Proposal.organisation),
+                joinedload(Proposal.decision),
+                joinedload(Proposal.grant),
+                selectinload(Proposal.country_rows),
+            )
+        ).unique()
+    }
+
+    gap = divergence_gap(stage)
+    rows = []
+    for proposal_id, evaluator_totals in by_proposal.items():
+        crit_means = means.get(proposal_id, {})
+        agreed = consensus.get(proposal_id)
+        criterion_rows = [
+            CriterionResult(
+                criterion=c,
+                mean=quantize(crit_means.get(c.id, Decimal(0))),
+                consensus=agreed.get(c.id) if agreed else None,
+                threshold=c.min_score,
+            )
+            for c in stage.criteria
+        ]
+        sections = []
+        for s in stage.sections:
+            in_section = [c for c in s.criteria if c.id in criteria]
+            section_mean = sum((crit_means.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0))
+            section_consensus = (
+                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0)) if agreed else None
+            )
+            sections.append(
+                SectionResult(
+                    section=s, mean=quantize(section_mean), threshold=s.threshold, consensus=section_consensus
+                )
+            )
+        values = [e.total for e in evaluator_totals]
+        n = Decimal(len(values))
+        row = RankedProposal(
+            proposal=proposals[proposal_id],
+            evaluator_totals=evaluator_totals,
+            mean_total=quantize(sum(values, Decimal(0)) / n),
+            sections=sections,
+            total_threshold=stage.total_threshold,
+            reviews_submitted=len(values),
+            reviews_required=stage.evaluators_required,
+            criteria=criterion_rows,
+            consensus_total=(
+                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in stage.criteria), Decimal(0)) if agreed else None
+            ),
+            moderation_id=moderation_ids.get(proposal_id),
+            spread=max(values) - min(values),
+            gap=gap,
+        )
+        row.tie_break_mean = sections[0].score if sections else Decimal(0)
+        rows.append(row)
+
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(
+        key=lambda r: (
+            -r.final_total,
+            -r.tie_break_mean,
+            -(r.criteria[0].score if r.criteria else Decimal(0)),
+            r.proposal.submitted_at or far_future,
+            r.proposal.id,
+        )
+    )
+    cumulative = Decimal(0)
+    for position, row in enumerate(rows, start=1):
+        row.rank = position
+        if row.passes:
+            cumulative += row.proposal.requested_amount or Decimal(0)
+            row.cumulative_amount = cumulative
+            row.within_envelope = cumulative <= call.budget_envelope
+    return rows
+
+
+def row_for(call: Call, proposal: Proposal, stage: EvaluationStage | None = None) -> RankedProposal | None:
+    """The ranking row of one proposal in `stage` (default: the stage that scores it)."""
+    stage = stage or pipeline.scoring_stage_for(proposal)
+    for row in rank(call, stage):
+        if row.proposal.id == proposal.id:
+            return row
+    return None
