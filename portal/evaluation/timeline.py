@@ -27,6 +27,7 @@ from portal.accounts.models import User
 from portal.core import i18n
 from portal.core.audit import AuditEntry
 from portal.evaluation.models import Assignment, Decision
+from portal.evaluation.moderation_models import Moderation
 from portal.evaluation.thread_models import ClarificationRequest, ThreadMessage
 from portal.evaluation.threads import can_read_thread, identity_hidden
 from portal.extensions import db
@@ -66,6 +67,7 @@ register_source("decisions", _ids(Decision, Decision.proposal_id))
 register_source("proposal_snapshots", _ids(ProposalSnapshot, ProposalSnapshot.proposal_id))
 register_source("thread_messages", _ids(ThreadMessage, ThreadMessage.proposal_id))
 register_source("clarification_requests", _ids(ClarificationRequest, ClarificationRequest.proposal_id))
+register_source("moderations", _ids(Moderation, Moderation.proposal_id))
 
 # Drafting steps: many a day while the applicant writes, nothing anyone needs in the history.
 NOISE_ACTIONS = frozenset({"proposal.section_saved", "proposal.budget_saved", "review.saved"})
@@ -286,6 +288,19 @@ def _text(entry: AuditEntry, who: str, people: dict[int, User], call_tz: str) ->
         return text
     if action == "review.submitted":
         return _("Review submitted.")
+    if action == "review.reopened":
+        text = _("Review reopened for the evaluator.")
+        if who == STAFF and after.get("reason"):
+            text += " " + _("Reason: %(reason)s", reason=after["reason"])
+        return text
+    if action in ("moderation.recorded", "moderation.replaced"):
+        return _("Consensus scores recorded by the moderator.")
+    if action == "checks.answers":
+        return _("Checklist answers saved.")
+    if action == "checks.concluded":
+        return _("Check concluded.")
+    if action == "checks.reopened":
+        return _("Check re-opened.")
     if action == "decision.recorded":
         outcomes = {"award": _("award"), "reserve": _("reserve list"), "reject": _("rejection")}
         return _("Decision recorded: %(outcome)s.", outcome=outcomes.get(after.get("outcome"), after.get("outcome")))
