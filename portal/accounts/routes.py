@@ -80,10 +80,12 @@ def limited(address_limit: str, account_limit: str, *, failures_only: bool = Fal
                 raise form_error
             return view(*args, **kwargs)
 
-        view = limiter.limit(
+        per_account = limiter.limit(
             _config_limit(account_limit), key_func=account_key, methods=["POST"], deduct_when=deduct, scope="account"
         )(checked)
-        return limiter.limit(_config_limit(address_limit), methods=["POST"], deduct_when=deduct, scope="address")(view)
+        return limiter.limit(_config_limit(address_limit), methods=["POST"], deduct_when=deduct, scope="address")(
+            per_account
+        )
 
     return decorator
 
