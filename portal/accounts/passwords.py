@@ -28,6 +28,6 @@ def password_problem(password: str, *, email: str = "", full_name: str = "") -> 
         return _("This password is one of the most commonly used ones and is easy to guess. Choose another.")
     squeezed = _squeezed(password or "")
     own = {_squeezed(email), _squeezed(email.partition("@")[0]), _squeezed(full_name)}
-    if squeezed and any(len(word) >= 4 and (word in squeezed and len(squeezed) - len(word) < 4) for word in own):
+    if squeezed and any(len(word) >= 4 and (word in squeezed and len(squeezed) - len(word) <= 4) for word in own):
         return _("Your password must not be based on your e-mail address or your name. Choose another.")
     return None

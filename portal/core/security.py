@@ -70,7 +70,7 @@ def _retry_after_seconds() -> int:
 def too_many_requests(error: RateLimitExceeded):
     """429 with Retry-After: a page in the user's language, or the API's JSON error for /api/."""
     seconds = _retry_after_seconds()
-    minutes = max(1, math.ceil(seconds / 60))
+    minutes = max(1, round(seconds / 60))
     log.warning("rate limit hit on %s %s: %s", request.method, request.path, error.description)
     message = ngettext(
         "There have been too many attempts. For your security, wait %(num)d minute and try again.",
