@@ -114,6 +114,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "") or _env("REDIS_URL", "") or "memory://"
     RATELIMIT_HEADERS_ENABLED = False  # the 429 response carries Retry-After; no X-RateLimit-* on every page
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down: let people sign in rather than refuse everyone (logged)
+    # How many reverse proxies (nginx, a load balancer) stand in front of the portal and set X-Forwarded-For/-Proto:
+    # the per-address limits and the audit log need the client's own address. 0: the portal faces clients directly.
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
     LIMIT_SIGN_IN_PER_ADDRESS = _env("LIMIT_SIGN_IN_PER_ADDRESS", "30 per 15 minutes")
     LIMIT_SIGN_IN_PER_ACCOUNT = _env("LIMIT_SIGN_IN_PER_ACCOUNT", "10 per 15 minutes")  # failed attempts only
     LIMIT_RESET_PER_ADDRESS = _env("LIMIT_RESET_PER_ADDRESS", "10 per hour")

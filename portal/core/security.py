@@ -16,6 +16,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.extensions import limiter
 
@@ -43,6 +44,9 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if proxies:  # the client's address and scheme as the trusted proxies saw them, for the per-address limits
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     limiter.init_app(app)
     app.after_request(add_security_headers)
     app.register_error_handler(RateLimitExceeded, too_many_requests)

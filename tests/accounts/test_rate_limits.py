@@ -120,3 +120,16 @@ def test_api_gets_a_json_429(app, monkeypatch):
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "too_many_requests"
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.committed
+def test_behind_a_trusted_proxy_the_client_address_counts(other_app, make_user):
+    proxied = other_app(TRUSTED_PROXY_COUNT=1, LIMIT_SIGN_IN_PER_ADDRESS="2 per 15 minutes")
+    client = proxied.test_client()
+    for _i in range(2):
+        response = client.post("/login", data={"email": "", "password": ""}, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.status_code == 200
+    blocked = client.post("/login", data={"email": "", "password": ""}, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert blocked.status_code == 429
+    other = client.post("/login", data={"email": "", "password": ""}, headers={"X-Forwarded-For": "198.51.100.4"})
+    assert other.status_code == 200
