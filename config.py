@@ -125,6 +125,13 @@ class Config:
     LIMIT_REGISTER_PER_ACCOUNT = _env("LIMIT_REGISTER_PER_ACCOUNT", "3 per hour")
     LIMIT_TWO_FACTOR_PER_ADDRESS = _env("LIMIT_TWO_FACTOR_PER_ADDRESS", "30 per 15 minutes")
     LIMIT_TWO_FACTOR_PER_ACCOUNT = _env("LIMIT_TWO_FACTOR_PER_ACCOUNT", "5 per 5 minutes")  # failed codes only
+    # Roles that must use two-factor authentication (comma-separated; "none" for no role, e.g. for browser tests of
+    # the demo). Production refuses to start unless managers and administrators are among them.
+    TWO_FACTOR_REQUIRED_ROLES = tuple(
+        role.strip()
+        for role in _env("TWO_FACTOR_REQUIRED_ROLES", "manager,admin").split(",")
+        if role.strip() and role.strip() != "none"
+    )
     # The name shown in authenticator apps next to the account (TOTP issuer).
     TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "Grant Facility")
     WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
@@ -183,6 +190,8 @@ class ProductionConfig(Config):
             raise RuntimeError("Refusing to start: set SECRET_KEY to a random value of at least 32 characters.")
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             raise RuntimeError("Refusing to start: production needs DATABASE_URL pointing at PostgreSQL.")
+        if not {"manager", "admin"} <= set(self.TWO_FACTOR_REQUIRED_ROLES):
+            raise RuntimeError("Refusing to start: TWO_FACTOR_REQUIRED_ROLES must include manager and admin.")
 
 
 CONFIGS = {

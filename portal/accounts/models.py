@@ -92,8 +92,11 @@ class User(UserMixin, db.Model):
 
     @property
     def two_factor_required(self) -> bool:
-        """Programme managers and administrators must use two-factor authentication; others may."""
-        return self.role in (Role.MANAGER, Role.ADMIN)
+        """Programme managers and administrators must use two-factor authentication (config
+        TWO_FACTOR_REQUIRED_ROLES); others may."""
+        from flask import current_app
+
+        return self.role in current_app.config.get("TWO_FACTOR_REQUIRED_ROLES", (Role.MANAGER, Role.ADMIN))
 
     # -- Flask-Login --
     def get_id(self) -> str:

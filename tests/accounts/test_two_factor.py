@@ -193,3 +193,24 @@ def test_totp_accepts_the_neighbouring_time_steps_only(make_user, app):
     now = utcnow().timestamp()
     assert two_factor._accept_totp(user, totp.at(now - 30))
     assert not two_factor._accept_totp(user, totp.at(now - 300))
+
+
+def test_the_required_roles_come_from_config(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "TWO_FACTOR_REQUIRED_ROLES", ("admin",))
+    manager, admin = make_user("manager"), make_user("admin")
+    assert not manager.two_factor_required and admin.two_factor_required
+    client = app.test_client()
+    _sign_in(client, manager.email)
+    assert client.get("/account").status_code == 200  # no set-up asked
+
+
+def test_production_refuses_to_start_without_two_factor_for_staff(monkeypatch):
+    from config import ProductionConfig
+
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", "postgresql://db/portal")
+    monkeypatch.setattr(ProductionConfig, "TWO_FACTOR_REQUIRED_ROLES", ("admin",))
+    with pytest.raises(RuntimeError, match="TWO_FACTOR_REQUIRED_ROLES must include manager and admin"):
+        ProductionConfig()
+    monkeypatch.setattr(ProductionConfig, "TWO_FACTOR_REQUIRED_ROLES", ("manager", "admin"))
+    ProductionConfig()
