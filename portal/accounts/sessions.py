@@ -27,7 +27,7 @@ TWO_FACTOR_OPEN_ENDPOINTS = {
     "static",
     "accounts.logout",
     "accounts.two_factor_setup",
-    "accounts.two_factor_recovery_codes",
+    "main.set_language",
     "main.healthz",
 }
 

@@ -214,3 +214,16 @@ def test_production_refuses_to_start_without_two_factor_for_staff(monkeypatch):
         ProductionConfig()
     monkeypatch.setattr(ProductionConfig, "TWO_FACTOR_REQUIRED_ROLES", ("manager", "admin"))
     ProductionConfig()
+
+
+def test_staff_at_the_set_up_can_switch_language_and_sign_out(app, make_user):
+    user = make_user("manager")
+    client = app.test_client()
+    _sign_in(client, user.email)
+    response = client.post("/language/fr", data={"next": "/account/two-factor"})
+    assert response.headers["Location"] == "/account/two-factor"
+    page = text_of(client.get("/account/two-factor"))
+    assert "Configurer l’authentification à deux facteurs" in page
+    assert "Ou saisissez cette clé dans l’application\u202f:" in page
+    assert client.post("/logout").status_code == 302
+    assert client.get("/account").headers["Location"].startswith("/login")
