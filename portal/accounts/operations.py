@@ -112,6 +112,13 @@ def record_logout(user: User) -> None:
     db.session.flush()
 
 
+def notify_security_change(user: User, change: str) -> None:
+    """Tell the account's owner, by e-mail, that how they sign in changed (ASVS 2.2.3): "password",
+    "two_factor_on", "two_factor_off" or "recovery_codes"; sent once the change is committed."""
+    link = external_url("accounts.forgot_password")
+    mail.send(user.email, "accounts_security_notice", user.locale, user=user, change=change, link=link)
+
+
 # -- password reset ----------------------------------------------------------------------------------------------
 
 
@@ -157,6 +164,7 @@ def reset_password(token: str, new_password: str) -> User:
     check_new_password(new_password, email=user.email, full_name=user.full_name)
     user.set_password(new_password)
     record("user.password_reset", user, actor=user)
+    notify_security_change(user, "password")
     db.session.flush()
     return user
 
@@ -186,6 +194,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     check_new_password(new_password, email=user.email, full_name=user.full_name)
     user.set_password(new_password)
     record("user.password_change", user, actor=user)
+    notify_security_change(user, "password")
     db.session.flush()
     return user
 

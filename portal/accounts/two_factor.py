@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from portal.accounts.models import User
-from portal.accounts.operations import AccountError
+from portal.accounts.operations import AccountError, notify_security_change
 from portal.core.audit import record
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -104,6 +104,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     user.totp_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
     record("user.two_factor_enable", user, actor=user, before={"two_factor": False}, after={"two_factor": True})
+    notify_security_change(user, "two_factor_on")
     db.session.flush()
     return codes
 
@@ -121,6 +122,7 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
         raise AccountError(_("Your password is not correct."), field="password")
     codes = _replace_recovery_codes(user)
     record("user.recovery_codes_renew", user, actor=user)
+    notify_security_change(user, "recovery_codes")
     db.session.flush()
     return codes
 
@@ -183,4 +185,5 @@ def disable_two_factor(user: User, password: str, code: str) -> None:
     user.totp_last_step = None
     user.recovery_code_hashes = None
     record("user.two_factor_disable", user, actor=user, before={"two_factor": True}, after={"two_factor": False})
+    notify_security_change(user, "two_factor_off")
     db.session.flush()

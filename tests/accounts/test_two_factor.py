@@ -227,3 +227,31 @@ def test_staff_at_the_set_up_can_switch_language_and_sign_out(app, make_user):
     assert "Ou saisissez cette clé dans l’application\u202f:" in page
     assert client.post("/logout").status_code == 302
     assert client.get("/account").headers["Location"].startswith("/login")
+
+
+def test_the_owner_is_told_by_e_mail_of_each_change_to_how_they_sign_in(app, make_user, login, outbox):
+    user = make_user(email="told@ngo.example")
+    client = login(app.test_client(), user)
+    secret, _codes = _enrol(client)
+    client.post("/account/two-factor/recovery-codes", data={"password": PASSWORD})
+    user.totp_last_step = None
+    db.session.commit()
+    client.post("/account/two-factor/disable", data={"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
+    client.post(
+        "/account",
+        data={
+            "password-current_password": PASSWORD,
+            "password-password": "a-brand-new-long-password",
+            "password-confirm": "a-brand-new-long-password",
+            "password-submit": "Change",
+        },
+    )
+    assert [m.to for m in outbox] == [user.email] * 4
+    assert all(m.subject.startswith("A change to how you sign in to") for m in outbox)
+    texts = [m.text for m in outbox]
+    assert "Two-factor authentication was turned on for your account." in texts[0]
+    assert "New recovery codes were made for your account; the previous ones no longer work." in texts[1]
+    assert "Two-factor authentication was turned off for your account." in texts[2]
+    assert "The password of your account was changed." in texts[3]
+    assert all("/password/forgot" in t for t in texts)
+    assert not any(code in t for t in texts for code in _codes)  # never a secret in an e-mail
