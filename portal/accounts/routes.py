@@ -129,7 +129,10 @@ def logout():
     operations.record_logout(current_user._get_current_object())
     db.session.commit()
     logout_user()
-    session.clear()
+    locale = session.get("locale")
+    session.clear()  # nothing of the signed-in session stays, but the language the person reads
+    if locale:
+        session["locale"] = locale
     flash(_("You are signed out."), "success")
     return redirect(url_for("main.home"))
 

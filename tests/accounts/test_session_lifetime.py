@@ -112,3 +112,9 @@ def test_production_cookies_are_secure_and_hsts_is_on():
     assert ProductionConfig.SESSION_COOKIE_HTTPONLY is True
     assert ProductionConfig.SESSION_COOKIE_SAMESITE == "Lax"
     assert ProductionConfig.HSTS_SECONDS >= 365 * 24 * 3600
+
+
+def test_sign_out_keeps_the_language(app, make_user):
+    client = _signed_in(app, make_user(locale="fr"))
+    response = client.post("/logout", follow_redirects=True)
+    assert "Vous êtes déconnecté" in text_of(response)
