@@ -319,4 +319,4 @@ def account():
     return render_template("accounts/account.html", profile=profile, password=password, user=user)
 
 
-from portal.accounts import two_factor_routes  # noqa: E402, F401 - registers the two-factor pages on bp
+from portal.accounts import cli, two_factor_routes  # noqa: E402, F401 - register the 2FA pages and commands on bp

@@ -187,3 +187,24 @@ def disable_two_factor(user: User, password: str, code: str) -> None:
     record("user.two_factor_disable", user, actor=user, before={"two_factor": True}, after={"two_factor": False})
     notify_security_change(user, "two_factor_off")
     db.session.flush()
+
+
+def reset_two_factor(user: User, *, by: User | None = None, reason: str = "") -> None:
+    """For a person who lost both their phone and their recovery codes, after the facility checked who they are:
+    two-factor authentication is removed (managers and administrators are asked to set it up again at their next
+    sign-in) and every session of the account ends. Run by an operator (`flask accounts reset-two-factor`)."""
+    if not user.two_factor_enabled and not user.totp_secret:
+        raise AccountError(_("Two-factor authentication is not turned on for this account."))
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.recovery_code_hashes = None
+    record(
+        "user.two_factor_reset",
+        user,
+        actor=by,
+        before={"two_factor": True},
+        after={"two_factor": False, "reason": reason},
+    )
+    notify_security_change(user, "two_factor_off")
+    db.session.flush()

@@ -133,3 +133,33 @@ def test_behind_a_trusted_proxy_the_client_address_counts(other_app, make_user):
     assert blocked.status_code == 429
     other = client.post("/login", data={"email": "", "password": ""}, headers={"X-Forwarded-For": "198.51.100.4"})
     assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "memory://"),
+        ({"REDIS_URL": "redis://cache:6379/0"}, "redis://cache:6379/0"),
+        (
+            {"REDIS_URL": "redis://cache:6379/0", "RATELIMIT_STORAGE_URI": "redis://limits:6379/2"},
+            "redis://limits:6379/2",
+        ),
+    ],
+)
+def test_counters_live_in_redis_when_there_is_one(env, expected):
+    """Every web server must see the same counts: the storage follows REDIS_URL (or its own setting)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI")}
+    done = subprocess.run(
+        [sys.executable, "-c", "import config; print(config.DevelopmentConfig.RATELIMIT_STORAGE_URI)"],
+        env={**clean, **env},
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == expected

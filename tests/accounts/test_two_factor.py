@@ -255,3 +255,27 @@ def test_the_owner_is_told_by_e_mail_of_each_change_to_how_they_sign_in(app, mak
     assert "The password of your account was changed." in texts[3]
     assert all("/password/forgot" in t for t in texts)
     assert not any(code in t for t in texts for code in _codes)  # never a secret in an e-mail
+
+
+def test_an_operator_resets_two_factor_for_a_person_who_lost_everything(app, make_user, login, outbox):
+    user, _secret, _codes = _enrolled_user(make_user, "manager")
+    earlier = login(app.test_client(), user)
+    assert earlier.get("/account").status_code == 200
+    runner = app.test_cli_runner()
+    reason = "Ticket 42, identity checked by video call"
+    result = runner.invoke(args=["accounts", "reset-two-factor", user.email, "--reason", reason])
+    assert result.exit_code == 0, result.output
+    assert earlier.get("/account").status_code == 302  # every session of the account has ended
+    client = app.test_client()
+    assert "Two-factor authentication removed for" in result.output
+    db.session.refresh(user)
+    assert not user.two_factor_enabled and user.recovery_code_hashes is None
+    assert "user.two_factor_reset" in audit_actions("users", user.id)
+    assert "Two-factor authentication was turned off for your account." in outbox[-1].text
+    # the manager signs in with the password and is asked to set it up again
+    _sign_in(client, user.email)
+    assert client.get("/").headers["Location"] == "/account/two-factor"
+    again = runner.invoke(args=["accounts", "reset-two-factor", user.email, "--reason", "again"])
+    assert again.exit_code != 0 and "not turned on" in again.output
+    unknown = runner.invoke(args=["accounts", "reset-two-factor", "ghost@ngo.example", "--reason", "x"])
+    assert unknown.exit_code != 0 and "No account has the address" in unknown.output
