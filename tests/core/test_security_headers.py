@@ -97,3 +97,19 @@ def test_templates_have_no_inline_script_or_style():
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\sstyle=", text) or "<style" in text:
             offenders.append(str(path.relative_to(root)))
     assert not offenders, offenders
+
+
+def test_charts_carry_no_inline_style_and_their_stylesheet_is_pygals():
+    """pygal writes a <style> into each chart, which the policy blocks: the charts drop it and the portfolio pages
+    load the same rules from static/css/charts.css. If the palette changes, regenerate the file with
+    `python -c "from portal.portfolio.charts import stylesheet as s; print(s(), end='')" > portal/static/css/charts.css`
+    (from the repository's root)."""
+    from pathlib import Path
+
+    from portal.portfolio import charts
+
+    svg = charts.bar_chart("Grants", "Grants per domain", ["A", "B"], [3, 5], str)
+    assert "<style" not in svg and " style=" not in svg
+    assert 'class="pygal-chart"' in svg
+    static = Path(__file__).resolve().parents[2] / "portal" / "static" / "css" / "charts.css"
+    assert static.read_text(encoding="utf-8") == charts.stylesheet()
