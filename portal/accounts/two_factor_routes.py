@@ -3,7 +3,7 @@ off. Registered on the accounts blueprint (imported at the end of portal/account
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +19,13 @@ from portal.accounts.operations import AccountError
 from portal.accounts.routes import bp, limited
 from portal.core.access import authenticated, public
 from portal.extensions import db
+
+TWO_FACTOR_PAGES = {
+    "accounts.two_factor_verify",
+    "accounts.two_factor_setup",
+    "accounts.two_factor_new_codes",
+    "accounts.two_factor_disable",
+}
 
 
 def _pending_account_key() -> str:
@@ -61,6 +68,14 @@ def two_factor_verify():
 
 def _codes_page(codes: list[str]):
     return render_template("accounts/two_factor_codes.html", codes=codes)
+
+
+@bp.after_request
+def _never_cached(response):
+    """The two-factor pages show secrets (the key, recovery codes): no cache, shared or private, keeps them."""
+    if request.endpoint in TWO_FACTOR_PAGES:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ import logging
 import math
 import time
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
@@ -53,8 +53,6 @@ def init_app(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    from flask import current_app
-
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     seconds = current_app.config.get("HSTS_SECONDS", 0)

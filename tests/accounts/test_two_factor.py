@@ -33,12 +33,14 @@ def _enrol(client) -> tuple[str, list[str]]:
     """Set up 2FA through the pages; returns the secret and the recovery codes shown."""
     page = client.get("/account/two-factor")
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"  # the key is on it
     secret = _secret_on_page(page)
     assert 'src="data:image/svg+xml;base64,' in page.get_data(as_text=True)  # the QR code, no inline script
     response = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 200
     codes = _codes_on_page(response)
     assert len(codes) == 10
+    assert response.headers["Cache-Control"] == "no-store"
     return secret, codes
 
 

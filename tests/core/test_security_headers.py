@@ -3,6 +3,7 @@ routes of every blueprint, for an anonymous visitor and for an administrator, wh
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import pytest
@@ -17,6 +18,7 @@ EXPECTED = {
     "X-Frame-Options": "DENY",
 }
 PER_BLUEPRINT = 4
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=\"|\son[a-z]+=\"")
 
 
 def _sample_urls(app) -> list[str]:
@@ -67,6 +69,9 @@ def test_every_blueprint_sends_the_security_headers(app, make_user, login, who):
                 continue  # a stored file keeps its stricter policy (portal/core/downloads.py)
             assert response.headers.get(name) == value, f"{name} on {url} ({response.status_code})"
         assert "Strict-Transport-Security" not in response.headers, url  # plain HTTP outside production
+        if response.mimetype == "text/html":  # nothing on the page that the policy would block
+            body = response.get_data(as_text=True)
+            assert not INLINE.search(body), f"inline script or style on {url}: {INLINE.search(body).group(0)}"
         response.close()
 
 
@@ -85,7 +90,6 @@ def test_hsts_when_the_configuration_says_https(app, client, monkeypatch):
 
 def test_templates_have_no_inline_script_or_style():
     """What the policy forbids is not in any template: scripts and styles come from portal/static."""
-    import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "templates"
