@@ -99,7 +99,41 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")  # always on in ProductionConfig (HTTPS only)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A signed-in session ends after this long without a request (idle) and this long after sign-in (absolute),
+    # whatever happens in between (ASVS 3.3.2); see portal/accounts/sessions.py.
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
+    # Strict-Transport-Security max-age in seconds; 0 sends no header (plain HTTP in development). Production: a year.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 0)
+
+    # Rate limits (Flask-Limiter, limits' notation "N per period; M per period"). Counters live in Redis when there is
+    # one (every web server must see the same counts); without Redis, in this process's memory (development, tests).
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "") or _env("REDIS_URL", "") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = False  # the 429 response carries Retry-After; no X-RateLimit-* on every page
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down: let people sign in rather than refuse everyone (logged)
+    # How many reverse proxies (nginx, a load balancer) stand in front of the portal and set X-Forwarded-For/-Proto:
+    # the per-address limits and the audit log need the client's own address. 0: the portal faces clients directly.
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+    LIMIT_SIGN_IN_PER_ADDRESS = _env("LIMIT_SIGN_IN_PER_ADDRESS", "30 per 15 minutes")
+    LIMIT_SIGN_IN_PER_ACCOUNT = _env("LIMIT_SIGN_IN_PER_ACCOUNT", "10 per 15 minutes")  # failed attempts only
+    LIMIT_RESET_PER_ADDRESS = _env("LIMIT_RESET_PER_ADDRESS", "10 per hour")
+    LIMIT_RESET_PER_ACCOUNT = _env("LIMIT_RESET_PER_ACCOUNT", "3 per hour")
+    LIMIT_REGISTER_PER_ADDRESS = _env("LIMIT_REGISTER_PER_ADDRESS", "10 per hour")
+    LIMIT_REGISTER_PER_ACCOUNT = _env("LIMIT_REGISTER_PER_ACCOUNT", "3 per hour")
+    LIMIT_TWO_FACTOR_PER_ADDRESS = _env("LIMIT_TWO_FACTOR_PER_ADDRESS", "30 per 15 minutes")
+    LIMIT_TWO_FACTOR_PER_ACCOUNT = _env("LIMIT_TWO_FACTOR_PER_ACCOUNT", "5 per 5 minutes")  # failed codes only
+    # Roles that must use two-factor authentication (comma-separated; "none" for no role, e.g. for browser tests of
+    # the demo). Production refuses to start unless managers and administrators are among them.
+    TWO_FACTOR_REQUIRED_ROLES = tuple(
+        role.strip()
+        for role in _env("TWO_FACTOR_REQUIRED_ROLES", "manager,admin").split(",")
+        if role.strip() and role.strip() != "none"
+    )
+    # The name shown in authenticator apps next to the account (TOTP issuer).
+    TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "Grant Facility")
     WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
 
     # Jobs that stay queued longer than this are re-sent by the periodic sweep.
@@ -140,11 +174,14 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
+    # Each test process counts for itself (tests/factories.py empties the counters before every test).
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
 
     def __init__(self) -> None:
@@ -153,6 +190,8 @@ class ProductionConfig(Config):
             raise RuntimeError("Refusing to start: set SECRET_KEY to a random value of at least 32 characters.")
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             raise RuntimeError("Refusing to start: production needs DATABASE_URL pointing at PostgreSQL.")
+        if not {"manager", "admin"} <= set(self.TWO_FACTOR_REQUIRED_ROLES):
+            raise RuntimeError("Refusing to start: TWO_FACTOR_REQUIRED_ROLES must include manager and admin.")
 
 
 CONFIGS = {

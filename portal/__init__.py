@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core import assets, i18n, jobs  # noqa: F401 - jobs registers its session hooks
+    from portal.core import assets, i18n, jobs, security  # noqa: F401 - jobs registers its session hooks
     from portal.core.celery import celery_init_app
     from portal.extensions import babel, csrf, db, login_manager, migrate
 
@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     celery_init_app(app)
     assets.init_app(app)
+    security.init_app(app)
     _import_models()
 
     @login_manager.user_loader
@@ -72,7 +73,7 @@ def _init_extensions(app: Flask) -> None:
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        if user is None or user.password_state() != state:
+        if user is None or user.session_state() != state:
             return None
         return user
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from portal.accounts.models import User
+from portal.accounts.sessions import session_values
 from portal.calls.models import Call, CallCountry, CallStatus, Dialogue, JvapDomain
 from portal.core.db import utcnow
 from portal.evaluation.grids import build_stage
@@ -169,12 +170,15 @@ def make_assignment(app, make_user):
 
 @pytest.fixture
 def login():
-    """Sign a test client in as `user` without going through the login form."""
+    """Sign a test client in as `user` without going through the login form. The session is one that has passed
+    the second factor (portal/accounts/sessions.py), so that managers and administrators reach their pages;
+    tests/accounts cover the two-factor step itself."""
 
     def do(client, user):
         with client.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
+            sess.update(session_values(two_factor=True))
         return client
 
     return do
@@ -213,3 +217,12 @@ def make_evaluator(app, make_user):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Every test starts with empty rate-limit counters (the limits themselves stay on: tests/accounts prove them)."""
+    from portal.extensions import limiter
+
+    limiter.reset()
+    yield

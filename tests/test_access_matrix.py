@@ -98,6 +98,13 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("accounts.accept_invitation", "POST"): ({"token": "forged"}, PUBLIC),
     ("accounts.account", "GET"): ({}, SIGNED_IN),
     ("accounts.account", "POST"): ({}, SIGNED_IN),
+    # The second step of sign-in: without a password just checked in this session, everyone is sent to sign in.
+    ("accounts.two_factor_verify", "GET"): ({}, expect(LOGIN)),
+    ("accounts.two_factor_verify", "POST"): ({}, expect(LOGIN)),
+    ("accounts.two_factor_setup", "GET"): ({}, SIGNED_IN),
+    ("accounts.two_factor_setup", "POST"): ({}, SIGNED_IN),
+    ("accounts.two_factor_new_codes", "POST"): ({}, SIGNED_IN),
+    ("accounts.two_factor_disable", "POST"): ({}, SIGNED_IN),
     # admin
     ("admin.users", "GET"): ({}, ADMIN),
     ("admin.invite", "GET"): ({}, ADMIN),

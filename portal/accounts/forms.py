@@ -158,3 +158,42 @@ def show_error(form: FlaskForm, error) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+# -- two-factor authentication -----------------------------------------------------------------------------------
+
+
+def _code_field(label=None, description=None):
+    return StringField(
+        label or _l("Code"),
+        description=description,
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the code.")),
+            Length(max=20, message=_l("A code has at most 20 characters.")),
+        ],
+    )
+
+
+class TwoFactorVerifyForm(FlaskForm):
+    code = _code_field(
+        _l("Code"),
+        _l("The 6-digit code your authenticator app shows now, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    code = _code_field(_l("Code from your app"), _l("The 6-digit code your app shows for this account."))
+    submit = SubmitField(_l("Turn on two-factor authentication"))
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    code = _code_field(_l("Code"), _l("A code from your app, or one of your recovery codes."))
+    submit = SubmitField(_l("Turn off two-factor authentication"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Make new recovery codes"))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import utcnow
@@ -46,6 +46,13 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # Two-factor authentication (TOTP, RFC 6238; portal/accounts/two_factor.py): the shared secret (base32), set at
+    # enrolment and confirmed by a first code; the last time step accepted (a code is good once); the SHA-256 of
+    # each unused recovery code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None]
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -70,11 +77,33 @@ class User(UserMixin, db.Model):
         """A fingerprint of the current password: reset links signed with it die once it changes."""
         return hashlib.sha256((self.password_hash or "unset").encode()).hexdigest()[:16]
 
+    def session_state(self) -> str:
+        """A fingerprint of what a session was opened with: the password, the role and two-factor authentication.
+        A change to any of them (a new password, a role given or taken by an administrator, 2FA turned on or off)
+        ends every session opened before it (ASVS 3.3.1, 3.2.1); the session that made the change is renewed."""
+        enabled = self.totp_enabled_at.isoformat() if self.totp_enabled_at else "off"
+        material = f"{self.password_hash or 'unset'}|{self.role}|{enabled}"
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+    # -- two-factor authentication --
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def two_factor_required(self) -> bool:
+        """Programme managers and administrators must use two-factor authentication (config
+        TWO_FACTOR_REQUIRED_ROLES); others may."""
+        from flask import current_app
+
+        return self.role in current_app.config.get("TWO_FACTOR_REQUIRED_ROLES", (Role.MANAGER, Role.ADMIN))
+
     # -- Flask-Login --
     def get_id(self) -> str:
-        """The session carries the password's fingerprint too: changing or resetting the password ends every
-        other session of the account (see the user loader in portal/__init__.py)."""
-        return f"{self.id}:{self.password_state()}"
+        """The session carries the account's fingerprint too (`session_state`): changing or resetting the
+        password, the role or two-factor authentication ends every other session of the account (see the user
+        loader in portal/__init__.py)."""
+        return f"{self.id}:{self.session_state()}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

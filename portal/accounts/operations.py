@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 
 from portal.accounts.models import ROLE_VALUES, Invitation, Role, User
+from portal.accounts.passwords import password_problem
 from portal.core import mail
 from portal.core.audit import record, snapshot
 from portal.core.db import utcnow
@@ -56,12 +57,20 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def check_new_password(password: str, *, email: str = "", full_name: str = "") -> None:
+    """Refuse a common password, or one made of the person's e-mail address or name (portal/accounts/passwords.py)."""
+    problem = password_problem(password, email=email, full_name=full_name)
+    if problem:
+        raise AccountError(problem, field="password")
+
+
 # -- registration and sign-in ------------------------------------------------------------------------------------
 
 
 def register_user(email: str, full_name: str, password: str, *, locale: str = "en") -> User:
     """Self-registration: always an applicant."""
     email = normalise_email(email)
+    check_new_password(password, email=email, full_name=full_name)
     if find_user(email) is not None:
         raise AccountError(
             _("An account with this e-mail address already exists. Sign in or reset your password."), field="email"
@@ -101,6 +110,13 @@ def authenticate(email: str, password: str) -> User:
 def record_logout(user: User) -> None:
     record("user.logout", user, actor=user)
     db.session.flush()
+
+
+def notify_security_change(user: User, change: str) -> None:
+    """Tell the account's owner, by e-mail, that how they sign in changed (ASVS 2.2.3): "password",
+    "two_factor_on", "two_factor_off" or "recovery_codes"; sent once the change is committed."""
+    link = external_url("accounts.forgot_password")
+    mail.send(user.email, "accounts_security_notice", user.locale, user=user, change=change, link=link)
 
 
 # -- password reset ----------------------------------------------------------------------------------------------
@@ -145,8 +161,10 @@ def user_for_reset_token(token: str, max_age: int | None = None) -> User:
 
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
+    check_new_password(new_password, email=user.email, full_name=user.full_name)
     user.set_password(new_password)
     record("user.password_reset", user, actor=user)
+    notify_security_change(user, "password")
     db.session.flush()
     return user
 
@@ -173,8 +191,10 @@ def update_account(user: User, *, full_name: str, locale: str, timezone: str, by
 def change_password(user: User, current_password: str, new_password: str) -> User:
     if not user.check_password(current_password):
         raise AccountError(_("Your current password is not correct."), field="current_password")
+    check_new_password(new_password, email=user.email, full_name=user.full_name)
     user.set_password(new_password)
     record("user.password_change", user, actor=user)
+    notify_security_change(user, "password")
     db.session.flush()
     return user
 
@@ -288,6 +308,9 @@ def accept_invitation_new_account(invitation: Invitation, *, full_name: str, pas
         raise InvitationError(_("This invitation has expired or has already been used."))
     if find_user(invitation.email) is not None:
         raise InvitationError(_("An account with this e-mail address already exists. Sign in to accept."))
+    problem = password_problem(password, email=invitation.email, full_name=full_name)
+    if problem:
+        raise InvitationError(problem, field="password")
     user = User(email=invitation.email, full_name=full_name.strip(), role=invitation.role, locale=locale)
     user.set_password(password)
     db.session.add(user)

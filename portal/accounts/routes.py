@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
+from werkzeug.exceptions import HTTPException
 
-from portal.accounts import operations
+from portal.accounts import operations, sessions
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -25,7 +27,7 @@ from portal.accounts.operations import AccountError, InvitationError
 from portal.core.access import authenticated, public
 from portal.core.i18n import locale_code
 from portal.core.urls import is_local_path
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__, url_prefix=None)
@@ -37,9 +39,55 @@ def _template_helpers() -> dict:
 
 
 def _sign_in(user) -> None:
-    session.clear()  # a new session at sign-in: nothing of the anonymous one carries over
-    login_user(user)
-    session["locale"] = user.locale
+    """A new session at sign-in: nothing of the anonymous one carries over. An account without two-factor
+    authentication has no second factor to give (managers and administrators are then sent to set it up)."""
+    sessions.start_session(user, two_factor=False)
+
+
+bp.before_app_request(sessions.check_session)
+
+
+# -- rate limits (ASVS 2.2.1): per address and per account, counting what failed ---------------------------------
+
+
+def _account_key() -> str:
+    try:
+        email = request.form.get("email", "")
+    except HTTPException as exc:  # a body the form parser refuses (413...): the view raises it (see `limited`)
+        g.form_error = exc
+        email = ""
+    return "account:" + operations.normalise_email(email)
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _failed(response) -> bool:
+    """A sign-in that did not go through re-renders the form (200); one that did redirects."""
+    return response.status_code == 200
+
+
+def limited(address_limit: str, account_limit: str, *, failures_only: bool = False, account_key=_account_key):
+    """Both limits on the POSTs of a view: one per client address, one per account (the e-mail typed)."""
+    deduct = _failed if failures_only else None
+
+    def decorator(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            form_error = g.pop("form_error", None)
+            if form_error is not None:
+                raise form_error
+            return view(*args, **kwargs)
+
+        per_account = limiter.limit(
+            _config_limit(account_limit), key_func=account_key, methods=["POST"], deduct_when=deduct, scope="account"
+        )(checked)
+        return limiter.limit(_config_limit(address_limit), methods=["POST"], deduct_when=deduct, scope="address")(
+            per_account
+        )
+
+    return decorator
 
 
 def _message_page(title: str, message: str, link: str | None = None, link_label: str | None = None, code: int = 200):
@@ -50,6 +98,7 @@ def _message_page(title: str, message: str, link: str | None = None, link_label:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("LIMIT_SIGN_IN_PER_ADDRESS", "LIMIT_SIGN_IN_PER_ACCOUNT", failures_only=True)
 @public
 def login():
     if current_user.is_authenticated:
@@ -65,9 +114,12 @@ def login():
             show_error(form, err)
         else:
             db.session.commit()
+            target = form.next.data if is_local_path(form.next.data) else None
+            if user.two_factor_enabled:
+                sessions.begin_pending(user, target)
+                return redirect(url_for("accounts.two_factor_verify"))
             _sign_in(user)
-            target = form.next.data
-            return redirect(target if is_local_path(target) else url_for("main.home"))
+            return redirect(target or url_for("main.home"))
     return render_template("accounts/login.html", form=form)
 
 
@@ -77,11 +129,16 @@ def logout():
     operations.record_logout(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    locale = session.get("locale")
+    session.clear()  # nothing of the signed-in session stays, but the language the person reads
+    if locale:
+        session["locale"] = locale
     flash(_("You are signed out."), "success")
     return redirect(url_for("main.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limited("LIMIT_REGISTER_PER_ADDRESS", "LIMIT_REGISTER_PER_ACCOUNT")
 @public
 def register():
     if current_user.is_authenticated:
@@ -106,6 +163,7 @@ def register():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limited("LIMIT_RESET_PER_ADDRESS", "LIMIT_RESET_PER_ACCOUNT")
 @public
 def forgot_password():
     form = ForgotPasswordForm()
@@ -254,8 +312,11 @@ def account():
             show_error(password, err)
         else:
             db.session.commit()
-            login_user(user)  # this session follows the new password; every other session of the account ends
+            sessions.renew_session(user)  # this session follows the new password; every other one of the account ends
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))
 
     return render_template("accounts/account.html", profile=profile, password=password, user=user)
+
+
+from portal.accounts import cli, two_factor_routes  # noqa: E402, F401 - register the 2FA pages and commands on bp

@@ -62,6 +62,7 @@ def serve_demo(workdir: Path):
         "REDIS_URL": "",
         "MAIL_BACKEND": "console",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWO_FACTOR_REQUIRED_ROLES": "none",  # the demo's staff sign in with a password only (tests/accounts: 2FA)
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     log_path = workdir / "server.log"

@@ -1,0 +1,210 @@
+"""Two-factor authentication: time-based one-time passwords (TOTP, RFC 6238, through pyotp) and recovery codes.
+
+Required for programme managers and administrators (`User.two_factor_required`), optional for everyone else.
+Enrolment: a secret is made and shown (text and QR code); a first code from the person's app confirms it; ten
+recovery codes are then shown once. Only their SHA-256 is kept, and each works once. A TOTP code works once too
+(the last accepted time step is stored), which stops a code seen over someone's shoulder from being replayed.
+
+Like every operation: check, change, audit, flush; never read the request, never commit."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+
+import pyotp
+import qrcode
+import qrcode.image.svg
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.accounts.models import User
+from portal.accounts.operations import AccountError, notify_security_change
+from portal.core.audit import record
+from portal.core.db import utcnow
+from portal.extensions import db
+
+RECOVERY_CODE_COUNT = 10
+# Codes from the step before and after the current one are accepted too: clocks on phones drift.
+VALID_WINDOW = 1
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _i in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+# -- enrolment ---------------------------------------------------------------------------------------------------
+
+
+def start_enrolment(user: User) -> str:
+    """A new secret for `user` (not yet in force: `confirm_enrolment` turns it on). Starting again replaces an
+    unconfirmed secret; it never touches one in force."""
+    if user.two_factor_enabled:
+        raise AccountError(_("Two-factor authentication is already turned on for your account."))
+    user.totp_secret = pyotp.random_base32()
+    db.session.flush()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["TWO_FACTOR_ISSUER"]
+    )
+
+
+def qr_code_data_uri(text: str) -> str:
+    """The QR code of `text` as an SVG image in a data: URI, for an <img> (the CSP allows data: images only)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _accept_totp(user: User, code: str) -> bool:
+    """True (and the time step remembered) when `code` is the account's current code, not used before."""
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if not user.totp_secret or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = utcnow()
+    current = totp.timecode(now)
+    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # used already (or an older one): a code works once
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_enrolment(user: User, code: str) -> list[str]:
+    """Turn two-factor authentication on once the person proves their app has the secret; returns the recovery
+    codes, in clear for the only time."""
+    if user.two_factor_enabled:
+        raise AccountError(_("Two-factor authentication is already turned on for your account."))
+    if not user.totp_secret:
+        raise AccountError(_("Start again: the set-up of two-factor authentication had not begun."))
+    if not _accept_totp(user, code):
+        raise AccountError(
+            _("This code is not correct. Enter the 6-digit code your app shows now for this account."), field="code"
+        )
+    user.totp_enabled_at = utcnow()
+    codes = _replace_recovery_codes(user)
+    record("user.two_factor_enable", user, actor=user, before={"two_factor": False}, after={"two_factor": True})
+    notify_security_change(user, "two_factor_on")
+    db.session.flush()
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    codes = [_new_recovery_code() for _i in range(RECOVERY_CODE_COUNT)]
+    user.recovery_code_hashes = [_hash_code(c) for c in codes]
+    return codes
+
+
+def regenerate_recovery_codes(user: User, password: str) -> list[str]:
+    if not user.two_factor_enabled:
+        raise AccountError(_("Two-factor authentication is not turned on for your account."))
+    if not user.check_password(password):
+        raise AccountError(_("Your password is not correct."), field="password")
+    codes = _replace_recovery_codes(user)
+    record("user.recovery_codes_renew", user, actor=user)
+    notify_security_change(user, "recovery_codes")
+    db.session.flush()
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return len(user.recovery_code_hashes or [])
+
+
+# -- sign-in -----------------------------------------------------------------------------------------------------
+
+
+def verify_second_factor(user: User, code: str) -> str:
+    """Check a code typed at sign-in: a TOTP code or one of the recovery codes (used up by this). Returns which
+    ("totp" or "recovery"); AccountError when it is neither. Every outcome is audited."""
+    if not user.two_factor_enabled:
+        raise AccountError(_("Two-factor authentication is not turned on for this account."))
+    if _accept_totp(user, code):
+        record("user.two_factor_verify", user, actor=user, after={"method": "totp"})
+        db.session.flush()
+        return "totp"
+    wanted = _hash_code(code)
+    hashes = list(user.recovery_code_hashes or [])
+    match = next((h for h in hashes if normalise_recovery_code(code) and hmac.compare_digest(h, wanted)), None)
+    if match is not None:
+        hashes.remove(match)
+        user.recovery_code_hashes = hashes
+        record("user.two_factor_verify", user, actor=user, after={"method": "recovery", "codes_left": len(hashes)})
+        db.session.flush()
+        return "recovery"
+    record("user.two_factor_failed", user, actor=user)
+    db.session.flush()
+    raise AccountError(
+        _("This code is not correct. Enter the 6-digit code from your app, or one of your recovery codes."),
+        field="code",
+    )
+
+
+# -- turning it off ----------------------------------------------------------------------------------------------
+
+
+def disable_two_factor(user: User, password: str, code: str) -> None:
+    """Turn two-factor authentication off, with the password and a current code (or a recovery code). Managers
+    and administrators must keep it."""
+    if not user.two_factor_enabled:
+        raise AccountError(_("Two-factor authentication is not turned on for your account."))
+    if user.two_factor_required:
+        raise AccountError(_("Programme managers and administrators must keep two-factor authentication on."))
+    if not user.check_password(password):
+        raise AccountError(_("Your password is not correct."), field="password")
+    if not _accept_totp(user, code):
+        hashes = list(user.recovery_code_hashes or [])
+        wanted = _hash_code(code)
+        if not normalise_recovery_code(code) or not any(hmac.compare_digest(h, wanted) for h in hashes):
+            raise AccountError(
+                _("This code is not correct. Enter the 6-digit code from your app, or one of your recovery codes."),
+                field="code",
+            )
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.recovery_code_hashes = None
+    record("user.two_factor_disable", user, actor=user, before={"two_factor": True}, after={"two_factor": False})
+    notify_security_change(user, "two_factor_off")
+    db.session.flush()
+
+
+def reset_two_factor(user: User, *, by: User | None = None, reason: str = "") -> None:
+    """For a person who lost both their phone and their recovery codes, after the facility checked who they are:
+    two-factor authentication is removed (managers and administrators are asked to set it up again at their next
+    sign-in) and every session of the account ends. Run by an operator (`flask accounts reset-two-factor`)."""
+    if not user.two_factor_enabled and not user.totp_secret:
+        raise AccountError(_("Two-factor authentication is not turned on for this account."))
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.recovery_code_hashes = None
+    record(
+        "user.two_factor_reset",
+        user,
+        actor=by,
+        before={"two_factor": True},
+        after={"two_factor": False, "reason": reason},
+    )
+    notify_security_change(user, "two_factor_off")
+    db.session.flush()
