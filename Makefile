@@ -102,3 +102,9 @@ backup: venv
 restore: venv
 	@[ -n "$(BACKUP)" ] || { echo "Name the backup folder: make restore BACKUP=$(BACKUP_DIR)/portal-..."; exit 2; }
 	$(BIN)/python -m scripts.ops.backup restore --from $(BACKUP)
+
+# The load of a call's last minutes (scripts/loadtest/run.py; docs/reliability.md): 200 applicants saving and
+# submitting around the deadline against gunicorn + PostgreSQL + Redis on 127.0.0.1, then a check of the database.
+# LOADTEST_ARGS="--users 20 --close-after 30" for a short run; --write-docs records the result in docs/reliability.md.
+loadtest: venv
+	$(BIN)/python -m scripts.loadtest.run $(LOADTEST_ARGS)
