@@ -28,6 +28,7 @@ _DATE_MESSAGE = _l("Enter a date, for example 2027-03-31.")
 
 class StatusForm(FlaskForm):
     action = HiddenField()
+    version = HiddenField()  # the grant's version_id the page showed: a change made since is never overwritten
     on = DateField(_l("Date"), validators=[Optional()], description=_l("Today if left empty."))
     reason = TextAreaField(_l("Reason"), description=_l("Required to suspend or terminate the grant."))
 

@@ -86,6 +86,8 @@ def list_grants():
 
 def _render_view(grant: Grant, *, status_form: StatusForm | None = None, code: int = 200):
     versions = sorted(grant.documents, key=lambda d: d.version, reverse=True)
+    status_form = status_form or StatusForm(formdata=None)
+    status_form.version.data = str(grant.version_id)  # the version of the grant this page shows
     today = queries.today()
     return (
         render_template(
@@ -98,7 +100,7 @@ def _render_view(grant: Grant, *, status_form: StatusForm | None = None, code: i
             can_report=grant.can_report(current_user),
             can_amend=grant.can_request_amendment(current_user) and grant.is_open,
             moves=operations.moves_for(grant) if grant.can_manage(current_user) else [],
-            status_form=status_form or StatusForm(formdata=None),
+            status_form=status_form,
             today=today,
             overdue=grant.overdue_reports(today),
             paid=payments.paid_total(grant),
@@ -122,7 +124,12 @@ def change_status(grant_id: int):
     if form.validate_on_submit():
         try:
             operations.change_status(
-                grant, form.action.data or "", by=current_user, on=form.on.data, reason=form.reason.data or ""
+                grant,
+                form.action.data or "",
+                by=current_user,
+                on=form.on.data,
+                reason=form.reason.data or "",
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
             )
         except operations.GrantError as exc:
             db.session.rollback()
