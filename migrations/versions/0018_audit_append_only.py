@@ -1,11 +1,13 @@
-"""The audit log is append-only in the database itself: a trigger refuses UPDATE, DELETE (and on PostgreSQL
+"""Data integrity. The audit log is append-only in the database itself: a trigger refuses UPDATE, DELETE (and on PostgreSQL
 TRUNCATE) of audit_entries whatever the role, and PUBLIC loses those privileges. The portal's own non-owner role is
-set up as docs/reliability.md describes (scripts/ops/db_roles.sql).
+set up as docs/reliability.md describes (scripts/ops/db_roles.sql). And payment tranches get a version column, so
+that two managers changing the same tranche are told instead of overwriting each other.
 
 Revision ID: 0018_audit_append_only
 Revises: 0014_notifications (the head of this tree; the lead re-chains at merge)
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_audit_append_only"
@@ -58,8 +60,12 @@ def _statements(up: bool) -> list[str]:
 def upgrade():
     for statement in _statements(up=True):
         op.execute(statement)
+    with op.batch_alter_table("grant_tranches", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version_id", sa.Integer(), server_default="1", nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("grant_tranches", schema=None) as batch_op:
+        batch_op.drop_column("version_id")
     for statement in _statements(up=False):
         op.execute(statement)

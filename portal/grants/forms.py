@@ -43,6 +43,7 @@ class TrancheForm(FlaskForm):
     planned_amount = MoneyField(_l("Planned amount (EUR)"), validators=[Optional()])
     requires_report = SelectField(_l("Paid once this report is approved"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[Optional()])
+    version = HiddenField()  # the tranche's version_id the page showed (empty for a new tranche)
 
 
 class PaymentForm(FlaskForm):

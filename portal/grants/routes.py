@@ -178,6 +178,7 @@ def _tranche_form(grant: Grant, tranche: Tranche | None, formdata=None) -> Tranc
         form.planned_amount.data = tranche.planned_amount
         form.requires_report.data = tranche.requires_report_id or 0
         form.note.data = tranche.note
+        form.version.data = str(tranche.version_id)
     return form
 
 
@@ -269,10 +270,12 @@ def change_tranche(grant_id: int, tranche_id: int):
                 requires_report=_report_or_none(grant, form.requires_report.data),
                 note=form.note.data or "",
                 by=current_user,
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
             )
         except operations.GrantError as exc:
             db.session.rollback()
             _attach(form, exc)
+            form.version.data = str(tranche.version_id)  # sending again is a deliberate choice
         else:
             number = tranche.number
             db.session.commit()

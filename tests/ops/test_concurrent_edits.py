@@ -51,3 +51,38 @@ def test_a_grant_status_change_from_a_stale_page_is_refused_and_keeps_the_input(
     assert again.status_code == 302
     session.expire_all()
     assert session.get(Grant, grant_id).status == GrantStatus.TERMINATED.value
+
+
+def _tranche_post(tranche, version: str, note: str) -> dict:
+    prefix = f"t{tranche.id}-"
+    return {
+        prefix + "kind": tranche.kind,
+        prefix + "planned_date": tranche.planned_date.isoformat(),
+        prefix + "planned_amount": str(tranche.planned_amount),
+        prefix + "requires_report": str(tranche.requires_report_id or 0),
+        prefix + "note": note,
+        prefix + "version": version,
+    }
+
+
+def test_a_tranche_change_from_a_stale_page_is_refused_and_keeps_the_input(
+    app, login, make_user, session, awarded, consortium
+):
+    from portal.grants.models import Tranche
+
+    first, second = consortium.manager, make_user("manager", email="second@facility.example")
+    mine, theirs = login(app.test_client(), first), login(app.test_client(), second)
+    tranche = awarded.tranches[-1]
+    url = f"/grants/{awarded.id}/payments/{tranche.id}"
+    page = mine.get(f"/grants/{awarded.id}/payments").get_data(as_text=True)
+    opened = re.search(rf'name="t{tranche.id}-version" type="hidden" value="(\d+)"', page).group(1)
+
+    assert mine.post(url, data=_tranche_post(tranche, opened, "Paid after the final audit.")).status_code == 302
+    late = theirs.post(url, data=_tranche_post(tranche, opened, "My own note on the balance."))
+    assert late.status_code == 422
+    assert "Someone else changed tranche 3 while you were working. Nothing was changed" in text_of(late)
+    assert "My own note on the balance." in text_of(late)
+    session.expire_all()
+    stored = session.get(Tranche, tranche.id)
+    assert stored.note == "Paid after the final audit."
+    assert f'name="t{tranche.id}-version" type="hidden" value="{stored.version_id}"' in late.get_data(as_text=True)
