@@ -32,6 +32,10 @@ def test_database_unreachable_then_back(other_app, tmp_path):
 
     _assert_unavailable(client.post("/login", data=SIGN_IN))
     _assert_unavailable(client.post("/login", data=SIGN_IN))  # and again: no state left broken by the first
+    signed_in = portal.test_client()  # someone signed in: loading their account is what fails
+    with signed_in.session_transaction() as session:
+        session["_user_id"] = "1:any"
+    _assert_unavailable(signed_in.get("/proposals"))
 
     folder.mkdir()  # the database comes back
     with portal.app_context():
