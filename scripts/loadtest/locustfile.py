@@ -47,7 +47,7 @@ def _write_attempt(record: dict) -> None:
 
 
 class Applicant(HttpUser):
-    wait_time = between(1, 4)
+    wait_time = between(5, 15)  # a save every few seconds: people polishing their text, plus the autosave
 
     def on_start(self) -> None:
         with _lock:
@@ -65,7 +65,7 @@ class Applicant(HttpUser):
             catch_response=True,
         ) as signed_in:
             if "Sign out" not in signed_in.text and "/logout" not in signed_in.text:
-                signed_in.failure(f"could not sign in as {self.account['email']}")
+                signed_in.failure(f"could not sign in (HTTP {signed_in.status_code}: {signed_in.url})")
                 raise StopUser()
 
     @task

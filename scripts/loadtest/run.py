@@ -1,11 +1,12 @@
 """`make loadtest`: a reproducible load test of a call's last minutes, against gunicorn + PostgreSQL + Redis on
 127.0.0.1, then a check of the database. Run from the repository root:
 
-    python -m scripts.loadtest.run [--users 200] [--close-after 120] [--write-docs]
+    python -m scripts.loadtest.run [--users 200] [--spawn-rate 2] [--close-after SECONDS] [--write-docs]
 
 1. Makes a database of its own (LOADTEST_ADMIN_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres,
    creates `portal_loadtest`, dropped first if it exists) and builds it with the migrations.
-2. Makes a call that closes `--close-after` seconds after the load starts, and N applicants with a complete draft each.
+2. Makes a call that closes `--close-after` seconds after the load starts (by default 90 s after the last applicant
+   has signed in), and N applicants with a complete draft each.
 3. Starts gunicorn (the portal as it runs in production: `wsgi:app`, gthread workers) with REDIS_URL
    (LOADTEST_REDIS_URL, default redis://127.0.0.1:6379/13: submission receipts are queued there, no worker needed).
 4. Runs Locust headless (scripts/loadtest/locustfile.py): every applicant saves its draft again and again and
@@ -174,6 +175,16 @@ def _locust_stats(prefix: Path, applicants: int) -> dict:
     }
 
 
+def _locust_errors(prefix: Path) -> dict[str, int]:
+    errors: dict[str, int] = {}
+    with open(f"{prefix}_failures.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            # One line per kind of error, not per account ("could not sign in as applicant042@...").
+            key = f"{row['Method']} {row['Name']}: {row['Error'].split(' as ')[0]}"
+            errors[key] = errors.get(key, 0) + int(row["Occurrences"])
+    return errors
+
+
 def _markdown(report: dict, settings: dict) -> str:
     r = report["result"]
     lines = [
@@ -181,7 +192,8 @@ def _markdown(report: dict, settings: dict) -> str:
         f"Last run: {settings['ran_at']} — {settings['users']} applicants, the call closing "
         f"{settings['close_after']} s after the load started, gunicorn {settings['workers']} workers × "
         f"{settings['threads']} threads, PostgreSQL and Redis on 127.0.0.1, {os.cpu_count()} CPU cores "
-        f"(preparation of the accounts and drafts: {settings['prepare_seconds']:.0f} s).",
+        f"(preparation of the accounts and drafts: {settings['prepare_seconds']:.0f} s; load average of the machine "
+        f"before the run: {settings['load_before']:.1f}).",
         "",
         "| Measure | Value |",
         "| --- | --- |",
@@ -204,6 +216,11 @@ def _markdown(report: dict, settings: dict) -> str:
             f"| {name} | {e['requests']} | {e['failures']} | {e['median_ms']} | {e['p95_ms']} |"
             for name, e in settings["endpoints"].items()
         ),
+        *(
+            ["", "Errors:", "", *(f"- {count} × {error}" for error, count in settings["errors"].items())]
+            if settings["errors"]
+            else []
+        ),
         END,
     ]
     return "\n".join(lines)
@@ -223,9 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument(
-        "--close-after", type=int, default=120, help="seconds from the start of the load to the deadline"
+        "--close-after",
+        type=int,
+        help="seconds from the start of the load to the deadline (default: 90 s after every applicant signed in)",
     )
-    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--spawn-rate", type=float, default=2, help="applicants signing in per second")
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get("LOADTEST_WORKERS", 2 * (os.cpu_count() or 1) + 1))
     )
@@ -233,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOADTEST_PORT", 8765)))
     parser.add_argument("--write-docs", action="store_true", help="write the result into docs/reliability.md")
     args = parser.parse_args(argv)
+    if args.close_after is None:  # people sign in before the last minutes; the rush is saving and submitting
+        args.close_after = int(args.users / args.spawn_rate) + 90
 
     admin_url = os.environ.get("LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -245,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Preparing {args.users} applicants with a complete draft each in {database_url} ...", flush=True)
     provisional = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     prepare_seconds = _prepare(env, args.users, provisional, accounts)
+    load_before = os.getloadavg()[0]  # other work on the machine weighs on the response times
 
     gunicorn = subprocess.Popen(  # noqa: S603
         [
@@ -255,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             "--worker-class=gthread",
             f"--threads={args.threads}",
             "--timeout=60",
+            # Longer than the clients' pauses, as behind a proxy: a connection that gunicorn closes just as a client
+            # reuses it would fail a request that never reached the portal.
+            "--keep-alive=75",
             "--log-level=warning",
             f"--error-logfile={work / 'gunicorn.log'}",
         ],
@@ -309,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "threads": args.threads,
         "prepare_seconds": prepare_seconds,
+        "load_before": load_before,
         "endpoints": stats["endpoints"],
+        "errors": _locust_errors(prefix),
     }
     markdown = _markdown(report, settings)
     print(markdown)
