@@ -89,3 +89,22 @@ beat: venv
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules
+
+# Backup and restore (scripts/ops/backup.py; docs/reliability.md): the database (pg_dump -Fc, or SQLite's online backup)
+# and the stored files (STORAGE_DIR) into backups/portal-<UTC time>/ with a manifest of row counts and file hashes.
+# `make restore BACKUP=backups/portal-...` restores into DATABASE_URL and STORAGE_DIR and checks them against it.
+.PHONY: backup restore loadtest
+BACKUP_DIR ?= backups
+
+backup: venv
+	$(BIN)/python -m scripts.ops.backup backup --to $(BACKUP_DIR)
+
+restore: venv
+	@[ -n "$(BACKUP)" ] || { echo "Name the backup folder: make restore BACKUP=$(BACKUP_DIR)/portal-..."; exit 2; }
+	$(BIN)/python -m scripts.ops.backup restore --from $(BACKUP)
+
+# The load of a call's last minutes (scripts/loadtest/run.py; docs/reliability.md): 200 applicants saving and
+# submitting around the deadline against gunicorn + PostgreSQL + Redis on 127.0.0.1, then a check of the database.
+# LOADTEST_ARGS="--users 20 --close-after 30" for a short run; --write-docs records the result in docs/reliability.md.
+loadtest: venv
+	$(BIN)/python -m scripts.loadtest.run $(LOADTEST_ARGS)

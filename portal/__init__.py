@@ -139,7 +139,10 @@ def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.orm.exc import StaleDataError
 
+    from portal.core import outages
     from portal.extensions import db
+
+    outages.init_app(app)  # the database unreachable: 503 with Retry-After
 
     def page(code: int, title, message, error: Exception | None = None):
         if request.path.startswith("/api/"):  # the JSON API answers in JSON, even for unknown routes

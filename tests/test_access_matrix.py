@@ -110,6 +110,8 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("admin.invite", "GET"): ({}, ADMIN),
     ("admin.invite", "POST"): ({}, ADMIN),
     ("admin.audit_log", "GET"): ({}, STAFF),
+    ("admin.audit_export_csv", "GET"): ({}, STAFF),
+    ("admin.audit_export_xlsx", "GET"): ({}, STAFF),
     # notifications: each user's own list and settings; the outbox is the administrators'
     ("notifications.index", "GET"): ({}, SIGNED_IN),
     ("notifications.mark_read", "POST"): ({}, SIGNED_IN),

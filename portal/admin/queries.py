@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
@@ -37,13 +44,76 @@ def audit_object_types() -> list[str]:
     return list(db.session.scalars(db.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)))
 
 
-def audit_page(*, action: str | None, object_type: str | None, actor: str | None, page: int) -> Pagination:
-    """Audit entries, newest first, filtered by action prefix, object type and (part of) the actor's e-mail."""
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit log page and its exports are narrowed to. Days are whole days in the reader's time zone."""
+
+    text: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    actor: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    timezone: str = "UTC"
+
+    def as_args(self) -> dict[str, str]:
+        """The query string that gives these filters back (for pagination and export links)."""
+        args = {
+            "q": self.text,
+            "action": self.action,
+            "object_type": self.object_type,
+            "actor": self.actor,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+        return {k: v for k, v in args.items() if v}
+
+
+def _day_start(day: dt.date, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(timezone)).astimezone(dt.UTC)
+
+
+def _contains(column, text: str):
+    return column.icontains(text, autoescape=True)
+
+
+def audit_query(filters: AuditFilters):
+    """Audit entries, newest first. `text` is looked for (case-insensitively, literally) in the action, the object
+    type and id, the actor's e-mail and the before/after values read as JSON text; `action` is a prefix."""
     query = db.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    if action:
-        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
-    if object_type:
-        query = query.where(AuditEntry.object_type == object_type)
-    if actor:
-        query = query.where(AuditEntry.actor_email.icontains(actor.strip(), autoescape=True))
-    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    if filters.text:
+        text = filters.text.strip()
+        # JSON is stored with non-ASCII characters escaped ("é" as "\u00e9"): look for both spellings.
+        spellings = {text, json.dumps(text)[1:-1]}
+        columns = [
+            AuditEntry.action,
+            AuditEntry.object_type,
+            AuditEntry.object_id,
+            AuditEntry.actor_email,
+            sa.cast(AuditEntry.before, sa.Text),
+            sa.cast(AuditEntry.after, sa.Text),
+        ]
+        query = query.where(sa.or_(*(_contains(column, spelling) for column in columns for spelling in spellings)))
+    if filters.action:
+        query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+    if filters.object_type:
+        query = query.where(AuditEntry.object_type == filters.object_type)
+    if filters.actor:
+        query = query.where(_contains(AuditEntry.actor_email, filters.actor.strip()))
+    if filters.date_from:
+        query = query.where(AuditEntry.created_at >= _day_start(filters.date_from, filters.timezone))
+    if filters.date_to:
+        next_day = filters.date_to + dt.timedelta(days=1)
+        query = query.where(AuditEntry.created_at < _day_start(next_day, filters.timezone))
+    return query
+
+
+def audit_page(filters: AuditFilters, page: int) -> Pagination:
+    return db.paginate(audit_query(filters), page=page, per_page=PER_PAGE, error_out=False)
+
+
+def audit_entries(filters: AuditFilters, batch: int = 1000) -> Iterator[AuditEntry]:
+    """Every matching entry, read in batches (a server-side cursor on PostgreSQL): memory stays flat for an export of
+    any size."""
+    result = db.session.execute(audit_query(filters).execution_options(yield_per=batch))
+    yield from result.scalars()

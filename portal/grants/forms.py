@@ -28,6 +28,7 @@ _DATE_MESSAGE = _l("Enter a date, for example 2027-03-31.")
 
 class StatusForm(FlaskForm):
     action = HiddenField()
+    version = HiddenField()  # the grant's version_id the page showed: a change made since is never overwritten
     on = DateField(_l("Date"), validators=[Optional()], description=_l("Today if left empty."))
     reason = TextAreaField(_l("Reason"), description=_l("Required to suspend or terminate the grant."))
 
@@ -42,6 +43,7 @@ class TrancheForm(FlaskForm):
     planned_amount = MoneyField(_l("Planned amount (EUR)"), validators=[Optional()])
     requires_report = SelectField(_l("Paid once this report is approved"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[Optional()])
+    version = HiddenField()  # the tranche's version_id the page showed (empty for a new tranche)
 
 
 class PaymentForm(FlaskForm):

@@ -217,10 +217,13 @@ class Tranche(db.Model):
     paid_amount: Mapped[Decimal | None] = mapped_column(Money())
     paid_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # Two managers changing the same tranche: the second is told (payments.change_tranche), never overwrites.
+    version_id: Mapped[int] = mapped_column(default=1, server_default="1")
 
     grant: Mapped[Grant] = relationship(back_populates="tranches")
     requires_report: Mapped[GrantReport | None] = relationship(foreign_keys=[requires_report_id])
 
+    __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (
         UniqueConstraint("grant_id", "number"),
         CheckConstraint(f"kind IN {TRANCHE_KIND_VALUES!r}", name="kind_known"),

@@ -260,9 +260,27 @@ def moves_for(grant: Grant) -> list[tuple[str, Move]]:
     return [(name, move) for name, move in MOVES.items() if grant.status in move.sources]
 
 
-def change_status(grant: Grant, action: str, *, by, on: dt.date | None = None, reason: str = "") -> Grant:
+def change_status(
+    grant: Grant,
+    action: str,
+    *,
+    by,
+    on: dt.date | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Grant:
     """Move the grant to another status (MOVES); starting records the actual start date, closing and terminating
-    the actual end date (`on`, today by default)."""
+    the actual end date (`on`, today by default). `expected_version` is the grant's version the form was made from:
+    when someone changed the grant since, nothing is done (None skips the check, for changes not made from a form)."""
+    if expected_version is not None and expected_version != grant.version_id:
+        raise GrantError(
+            _l(
+                "Someone else changed grant %(number)s while you were working: it is now “%(status)s”. Nothing was "
+                "changed. Check the grant below and send your change again if it still applies.",
+                number=grant.agreement_number,
+                status=STATUS_LABELS.get(grant.status, grant.status),
+            )
+        )
     move = MOVES.get(action)
     if move is None:
         raise GrantError(_l("Choose what to do with the grant."), field="action")

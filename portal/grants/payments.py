@@ -242,8 +242,19 @@ def change_tranche(
     by,
     requires_report: GrantReport | None = None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Tranche:
+    """Change a planned tranche. `expected_version` is the tranche's version the form was made from: when someone
+    changed it since, nothing is done (None skips the check)."""
     grant = tranche.grant
+    if expected_version is not None and expected_version != tranche.version_id:
+        raise GrantError(
+            _l(
+                "Someone else changed tranche %(number)d while you were working. Nothing was changed: your entry "
+                "is kept below, next to the tranche as it now is. Send it again if it still applies.",
+                number=tranche.number,
+            )
+        )
     if tranche.is_paid:
         raise GrantError(_l("Tranche %(number)d is paid: it can no longer change.", number=tranche.number))
     note = _check_fields(grant, kind, planned_date, planned_amount, requires_report, note)

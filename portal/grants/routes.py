@@ -86,6 +86,8 @@ def list_grants():
 
 def _render_view(grant: Grant, *, status_form: StatusForm | None = None, code: int = 200):
     versions = sorted(grant.documents, key=lambda d: d.version, reverse=True)
+    status_form = status_form or StatusForm(formdata=None)
+    status_form.version.data = str(grant.version_id)  # the version of the grant this page shows
     today = queries.today()
     return (
         render_template(
@@ -98,7 +100,7 @@ def _render_view(grant: Grant, *, status_form: StatusForm | None = None, code: i
             can_report=grant.can_report(current_user),
             can_amend=grant.can_request_amendment(current_user) and grant.is_open,
             moves=operations.moves_for(grant) if grant.can_manage(current_user) else [],
-            status_form=status_form or StatusForm(formdata=None),
+            status_form=status_form,
             today=today,
             overdue=grant.overdue_reports(today),
             paid=payments.paid_total(grant),
@@ -122,7 +124,12 @@ def change_status(grant_id: int):
     if form.validate_on_submit():
         try:
             operations.change_status(
-                grant, form.action.data or "", by=current_user, on=form.on.data, reason=form.reason.data or ""
+                grant,
+                form.action.data or "",
+                by=current_user,
+                on=form.on.data,
+                reason=form.reason.data or "",
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
             )
         except operations.GrantError as exc:
             db.session.rollback()
@@ -171,6 +178,7 @@ def _tranche_form(grant: Grant, tranche: Tranche | None, formdata=None) -> Tranc
         form.planned_amount.data = tranche.planned_amount
         form.requires_report.data = tranche.requires_report_id or 0
         form.note.data = tranche.note
+        form.version.data = str(tranche.version_id)
     return form
 
 
@@ -262,10 +270,12 @@ def change_tranche(grant_id: int, tranche_id: int):
                 requires_report=_report_or_none(grant, form.requires_report.data),
                 note=form.note.data or "",
                 by=current_user,
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
             )
         except operations.GrantError as exc:
             db.session.rollback()
             _attach(form, exc)
+            form.version.data = str(tranche.version_id)  # sending again is a deliberate choice
         else:
             number = tranche.number
             db.session.commit()
