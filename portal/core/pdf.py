@@ -1,5 +1,11 @@
 """PDF rendering: a Jinja template and its CSS, through WeasyPrint, to bytes.
 
+Every generated document (built-in file templates and the versions managers write in the portal alike) is rendered
+in ONE sandboxed, autoescaping Jinja environment (jinja2.sandbox.ImmutableSandboxedEnvironment) that knows only
+plain data and an explicit, small set of helpers (TEMPLATE_GLOBALS, TEMPLATE_FILTERS): no `config`, no `request`,
+no `url_for`, nothing of the application. Its loader reaches only templates/pdf (for includes such as
+pdf/_letterhead.html) and the two read-only partials the submission receipt shares with the proposal page.
+
 The URL fetcher serves only the portal's own static files: no `file:` URLs and nothing from outside,
 so a template can never make the worker read the disk or reach the network. Templates refer to static
 files as `portal-static:/css/letter.css`."""
@@ -9,11 +15,21 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import current_app, render_template
-from weasyprint import HTML
+from flask import current_app
+from flask_babel import gettext, ngettext, pgettext
+from jinja2 import BaseLoader, FileSystemLoader, TemplateError, TemplateNotFound, TemplateSyntaxError, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from portal.core import countries, i18n
+
 SCHEME = "portal-static:"
+# Partials outside templates/pdf that built-in documents include (the receipt reads a snapshot with the same
+# macros as the proposal page). Read-only, never editable in the portal.
+SHARED_PARTIALS = frozenset({"proposals/_read.html", "proposals/_budget_table.html"})
+# The name a template typed in the editor carries in error messages and tracebacks.
+EDITED_NAME = "<edited template>"
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -33,12 +49,134 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF/A-3b, so that letters can be archived."""
+class TemplateProblem(ValueError):
+    """A document template that cannot be rendered: a syntax error, a forbidden operation, a missing include, a
+    resource the PDF may not load. `line` is the line of the template typed in the editor, when known."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class PdfTemplateLoader(BaseLoader):
+    """templates/pdf/** (named "pdf/...") and SHARED_PARTIALS; nothing else of the application's templates."""
+
+    def __init__(self, templates_root: Path) -> None:
+        self.root = templates_root
+        self.files = FileSystemLoader(str(templates_root))
+
+    def get_source(self, environment, template):
+        allowed = template.startswith("pdf/") or template in SHARED_PARTIALS
+        if not allowed or ".." in template.split("/"):
+            raise TemplateNotFound(template)
+        return self.files.get_source(environment, template)
+
+
+def _country_name(code: str | None) -> str:
+    return countries.name(code, i18n.locale_code()) if code else "—"
+
+
+TEMPLATE_GLOBALS = {
+    "_": gettext,
+    "gettext": gettext,
+    "ngettext": ngettext,
+    "pgettext": pgettext,
+    "country_name": _country_name,
+    "locale_code": i18n.locale_code,
+}
+TEMPLATE_FILTERS = {"money": i18n.money, "date": i18n.date, "number": i18n.number, "instant": i18n.instant}
+
+
+def sandbox(templates_root: Path | None = None) -> ImmutableSandboxedEnvironment:
+    """The one environment documents render in (cached on the app)."""
+    app = current_app._get_current_object()
+    env = app.extensions.get("pdf_sandbox")
+    if env is None:
+        root = templates_root or Path(app.root_path).parent / "templates"
+        env = ImmutableSandboxedEnvironment(
+            loader=PdfTemplateLoader(root),
+            autoescape=select_autoescape(default_for_string=True, default=True),
+            auto_reload=app.debug,
+        )
+        # Only these: the sandbox replaces Jinja's default globals (range, dict, lipsum, cycler, joiner, namespace
+        # stay harmless) and adds no application object.
+        env.globals.update(TEMPLATE_GLOBALS)
+        env.filters.update(TEMPLATE_FILTERS)
+        app.extensions["pdf_sandbox"] = env
+    return env
+
+
+def _edited_line(exc: BaseException) -> int | None:
+    """The line of the edited template where `exc` was raised (Jinja rewrites tracebacks to template lines)."""
+    line = getattr(exc, "lineno", None)
+    if line and getattr(exc, "name", None) in (None, EDITED_NAME) and isinstance(exc, TemplateSyntaxError):
+        return line
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == EDITED_NAME:
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def render_html(template: str | None = None, *, source: str | None = None, **context) -> str:
+    """The HTML of a built-in template (`template`, a name under templates/pdf) or of `source` (a template typed by
+    a manager), rendered in the sandbox with plain data. Problems raise TemplateProblem with a readable message."""
+    env = sandbox()
+    try:
+        if source is not None:
+            compiled = env.compile(source, name=EDITED_NAME, filename=EDITED_NAME)
+            tmpl = env.template_class.from_code(env, compiled, env.make_globals(None), None)
+        else:
+            tmpl = env.get_template(template)
+        return tmpl.render(**context)
+    except TemplateSyntaxError as exc:
+        where = exc.name if exc.name and exc.name != EDITED_NAME else None
+        raise TemplateProblem(
+            gettext("Syntax error: %(message)s", message=exc.message or str(exc)) + (f" ({where})" if where else ""),
+            line=exc.lineno if where is None else None,
+        ) from exc
+    except SecurityError as exc:
+        raise TemplateProblem(
+            gettext("Refused by the sandbox: %(message)s", message=str(exc)), line=_edited_line(exc)
+        ) from exc
+    except TemplateNotFound as exc:
+        raise TemplateProblem(
+            gettext("Only templates under templates/pdf can be included; “%(name)s” cannot.", name=exc.name),
+            line=_edited_line(exc),
+        ) from exc
+    except TemplateError as exc:
+        raise TemplateProblem(
+            gettext("The template cannot be rendered: %(message)s", message=str(exc)), line=_edited_line(exc)
+        ) from exc
+    except (TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
+        raise TemplateProblem(
+            gettext("The template cannot be rendered: %(message)s", message=f"{type(exc).__name__}: {exc}"),
+            line=_edited_line(exc),
+        ) from exc
+
+
+def html_to_pdf(html: str, css: str | None = None) -> bytes:
+    """PDF/A-3b, so that letters can be archived. `css` is added after the template's own stylesheets."""
     fetcher = StaticOnlyFetcher(Path(current_app.static_folder))
     document = HTML(string=html, base_url=SCHEME + "/", url_fetcher=fetcher)
-    return document.write_pdf(pdf_variant="pdf/a-3b")
+    stylesheets = [CSS(string=css, base_url=SCHEME + "/", url_fetcher=fetcher)] if css and css.strip() else None
+    try:
+        return document.write_pdf(pdf_variant="pdf/a-3b", stylesheets=stylesheets)
+    except FatalURLFetchingError as exc:
+        raise TemplateProblem(
+            gettext(
+                "The document tries to load a file that is not one of the portal's static files "
+                "(use portal-static:/…): %(detail)s",
+                detail=str(exc),
+            )
+        ) from exc
 
 
-def render_pdf(template: str, **context) -> bytes:
-    return html_to_pdf(render_template(template, **context))
+def render_pdf(template: str | None = None, *, source: str | None = None, css: str | None = None, **context) -> bytes:
+    return html_to_pdf(render_html(template, source=source, **context), css)
+
+
+__all__ = ["TemplateProblem", "html_to_pdf", "render_html", "render_pdf", "sandbox"]
