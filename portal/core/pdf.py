@@ -49,7 +49,7 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-class TemplateProblem(ValueError):
+class TemplateRenderError(ValueError):
     """A document template that cannot be rendered: a syntax error, a forbidden operation, a missing include, a
     resource the PDF may not load. `line` is the line of the template typed in the editor, when known."""
 
@@ -123,7 +123,7 @@ def _edited_line(exc: BaseException) -> int | None:
 
 def render_html(template: str | None = None, *, source: str | None = None, **context) -> str:
     """The HTML of a built-in template (`template`, a name under templates/pdf) or of `source` (a template typed by
-    a manager), rendered in the sandbox with plain data. Problems raise TemplateProblem with a readable message."""
+    a manager), rendered in the sandbox with plain data. Problems raise TemplateRenderError with a readable message."""
     env = sandbox()
     try:
         if source is not None:
@@ -134,25 +134,25 @@ def render_html(template: str | None = None, *, source: str | None = None, **con
         return tmpl.render(**context)
     except TemplateSyntaxError as exc:
         where = exc.name if exc.name and exc.name != EDITED_NAME else None
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext("Syntax error: %(message)s", message=exc.message or str(exc)) + (f" ({where})" if where else ""),
             line=exc.lineno if where is None else None,
         ) from exc
     except SecurityError as exc:
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext("Refused by the sandbox: %(message)s", message=str(exc)), line=_edited_line(exc)
         ) from exc
     except TemplateNotFound as exc:
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext("Only templates under templates/pdf can be included; “%(name)s” cannot.", name=exc.name),
             line=_edited_line(exc),
         ) from exc
     except TemplateError as exc:
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext("The template cannot be rendered: %(message)s", message=str(exc)), line=_edited_line(exc)
         ) from exc
     except (TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext("The template cannot be rendered: %(message)s", message=f"{type(exc).__name__}: {exc}"),
             line=_edited_line(exc),
         ) from exc
@@ -166,7 +166,7 @@ def html_to_pdf(html: str, css: str | None = None) -> bytes:
     try:
         return document.write_pdf(pdf_variant="pdf/a-3b", stylesheets=stylesheets)
     except FatalURLFetchingError as exc:
-        raise TemplateProblem(
+        raise TemplateRenderError(
             gettext(
                 "The document tries to load a file that is not one of the portal's static files "
                 "(use portal-static:/…): %(detail)s",
@@ -179,4 +179,4 @@ def render_pdf(template: str | None = None, *, source: str | None = None, css: s
     return html_to_pdf(render_html(template, source=source, **context), css)
 
 
-__all__ = ["TemplateProblem", "html_to_pdf", "render_html", "render_pdf", "sandbox"]
+__all__ = ["TemplateRenderError", "html_to_pdf", "render_html", "render_pdf", "sandbox"]

@@ -187,7 +187,7 @@ def preview(kind: str, html: str, css: str, *, language: str = "en") -> bytes:
     with force_locale(language):
         try:
             return pdf.render_pdf(source=html, css=css, letter=sample_letter(kind))
-        except pdf.TemplateProblem as exc:
+        except pdf.TemplateRenderError as exc:
             raise TemplateEditError(exc.message, line=exc.line) from exc
 
 
