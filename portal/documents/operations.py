@@ -261,6 +261,22 @@ def render_award_letter_pdf(document: Document) -> bytes:
         return templates.render_kind(document.kind, letter_context(document))
 
 
+def render_decision_letter_pdf(document: Document) -> bytes:
+    """A rejection or reserve-list letter as PDF bytes, in the document's language (portal.documents.letters)."""
+    from portal.documents import letters, templates
+
+    with force_locale(document.language or "en"):
+        return templates.render_kind(document.kind, letters.decision_letter_context(document))
+
+
+def render_pdf_of(document: Document) -> bytes:
+    if document.is_receipt:
+        return render_submission_receipt_pdf(document)
+    if document.is_decision_letter:
+        return render_decision_letter_pdf(document)
+    return render_award_letter_pdf(document)
+
+
 def render_submission_receipt_pdf(document: Document) -> bytes:
     """The receipt as PDF bytes, in the document's language (portal.documents.receipts)."""
     return receipts.render_submission_receipt_pdf(document)
@@ -296,7 +312,7 @@ def render_document(document_id: int) -> Document:
     document.attempts = (document.attempts or 0) + 1
     db.session.commit()
 
-    data = render_submission_receipt_pdf(document) if document.is_receipt else render_award_letter_pdf(document)
+    data = render_pdf_of(document)
     key = storage.new_key("documents", ".pdf")
     storage.put(key, data)
 
@@ -438,6 +454,12 @@ def latest_version(document: Document) -> int:
             .where(
                 Document.kind == document.kind,
                 ProposalSnapshot.proposal_id == document.snapshot.proposal_id,
+            )
+        )
+    if document.is_decision_letter:
+        return db.session.scalar(
+            db.select(db.func.max(Document.version)).where(
+                Document.decision_id == document.decision_id, Document.kind == document.kind
             )
         )
     return db.session.scalar(
