@@ -210,6 +210,8 @@ def issue_call_letters(call, *, by, reissue: bool = False, reason: str = "") -> 
         if not reissue and current is not None and current.status != DocumentStatus.FAILED:
             continue
         queued.append(request_award_letter(grant, by=by))
+    if not queued:
+        return queued
     audit.record(
         "call.award_letters_issued",
         call,

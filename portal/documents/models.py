@@ -120,7 +120,7 @@ class Document(db.Model):
     # -- access: an award letter is seen and fetched through its grant, a receipt through its proposal --
     def can_view(self, user) -> bool:
         if self.is_decision_letter:
-            return self.proposal is not None and self.proposal.can_view(user) and self._is_addressee_or_staff(user)
+            return self.proposal is not None and self.proposal.can_view(user)
         if self.is_receipt:
             return self.snapshot is not None and self.snapshot.proposal.can_view(user)
         return self.grant is not None and self.grant.can_view(user)
@@ -132,7 +132,7 @@ class Document(db.Model):
 
     def can_download(self, user) -> bool:
         if self.is_decision_letter:
-            return self.can_view(user)
+            return self.can_view(user) and self._is_addressee_or_staff(user)
         if self.is_receipt:
             # Everyone who may see the proposal (its lead, co-applicants, staff, its evaluators) may read what
             # was submitted, and so its receipt.
