@@ -226,8 +226,21 @@ def issue_call_letters(call, *, by, reissue: bool = False, reason: str = "") -> 
 
 
 def recent_documents(*, days: int, status: str | None = None, limit: int = 200) -> list[Document]:
+    from sqlalchemy.orm import selectinload
+
+    from portal.evaluation.models import Decision
+    from portal.proposals.models import ProposalSnapshot
+
     since = utcnow() - dt.timedelta(days=days)
-    query = db.select(Document).where(Document.queued_at >= since)
+    query = (
+        db.select(Document)
+        .where(Document.queued_at >= since)
+        .options(
+            selectinload(Document.grant),
+            selectinload(Document.snapshot).selectinload(ProposalSnapshot.proposal),
+            selectinload(Document.decision).selectinload(Decision.proposal),
+        )
+    )
     if status:
         query = query.where(Document.status == status)
     return list(db.session.scalars(query.order_by(Document.queued_at.desc(), Document.id.desc()).limit(limit)))

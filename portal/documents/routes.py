@@ -83,3 +83,6 @@ def verify(code: str):
         snapshot=document.snapshot,
         latest_version=operations.latest_version(document),
     )
+
+
+from portal.documents import manage_routes as _manage_routes  # noqa: E402, F401
