@@ -17,7 +17,15 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext, ngettext, pgettext
-from jinja2 import BaseLoader, FileSystemLoader, TemplateError, TemplateNotFound, TemplateSyntaxError, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    FileSystemLoader,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    Undefined,
+    select_autoescape,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -73,6 +81,51 @@ class PdfTemplateLoader(BaseLoader):
         return self.files.get_source(environment, template)
 
 
+MAX_PRODUCT = 100_000  # the longest string or list a template may build with "*"
+MAX_EXPONENT = 64
+
+
+class _Undefined(Undefined):
+    """A missing value prints as nothing (as in every Jinja template), but what the sandbox refused (an unsafe
+    attribute such as `''.__class__`) is an error even when only printed or tested, so that it is reported."""
+
+    __slots__ = ()
+
+    def _refused(self) -> bool:
+        return self._undefined_exception is SecurityError
+
+    def __str__(self) -> str:
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__str__()
+
+    def __bool__(self) -> bool:
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__bool__()
+
+    def __iter__(self):
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__iter__()
+
+
+class DocumentSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, which also refuses the two operators that could exhaust the worker's memory or CPU
+    from one line (`"x" * 10**9`, `9 ** 9 ** 9`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
+                    raise SecurityError(f"sequences longer than {MAX_PRODUCT} items are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
 def _country_name(code: str | None) -> str:
     return countries.name(code, i18n.locale_code()) if code else "—"
 
@@ -94,9 +147,10 @@ def sandbox(templates_root: Path | None = None) -> ImmutableSandboxedEnvironment
     env = app.extensions.get("pdf_sandbox")
     if env is None:
         root = templates_root or Path(app.root_path).parent / "templates"
-        env = ImmutableSandboxedEnvironment(
+        env = DocumentSandbox(
             loader=PdfTemplateLoader(root),
             autoescape=select_autoescape(default_for_string=True, default=True),
+            undefined=_Undefined,
             auto_reload=app.debug,
         )
         # Only these: the sandbox replaces Jinja's default globals (range, dict, lipsum, cycler, joiner, namespace
