@@ -9,6 +9,7 @@ import datetime as dt
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -241,7 +242,9 @@ def call_letters(call_id: int):
         else:
             db.session.commit()  # the render jobs are sent after this commit
             if queued:
-                flash(_("%(count)d award letter(s) queued.", count=len(queued)), "success")
+                flash(
+                    ngettext("%(num)d award letter queued.", "%(num)d award letters queued.", len(queued)), "success"
+                )
             else:
                 flash(_("Every grant of this call already has its award letter, ready or on its way."), "info")
             return redirect(url_for("documents.call_letters", call_id=call.id))
