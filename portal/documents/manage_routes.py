@@ -242,9 +242,7 @@ def call_letters(call_id: int):
         else:
             db.session.commit()  # the render jobs are sent after this commit
             if queued:
-                flash(
-                    ngettext("%(num)d award letter queued.", "%(num)d award letters queued.", len(queued)), "success"
-                )
+                flash(ngettext("%(num)d award letter queued.", "%(num)d award letters queued.", len(queued)), "success")
             else:
                 flash(_("Every grant of this call already has its award letter, ready or on its way."), "info")
             return redirect(url_for("documents.call_letters", call_id=call.id))

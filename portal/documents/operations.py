@@ -152,13 +152,13 @@ def _percent(value, locale: str) -> str | None:
     return format_percent(value / 100, locale=locale, decimal_quantization=False)
 
 
-def _tranche_labels() -> dict:
+def tranche_labels() -> dict:
     from portal.grants.payments import KIND_LABELS
 
     return {str(k.value if hasattr(k, "value") else k): str(v) for k, v in KIND_LABELS.items()}
 
 
-def _report_labels() -> dict:
+def report_labels() -> dict:
     from portal.grants.reporting import LABELS
 
     return {(str(p), str(t)): str(label) for (p, t), label in LABELS.items()}
@@ -194,8 +194,8 @@ def letter_context(document: Document) -> dict:
     config = current_app.config
     locale = i18n.locale_code()
     url = verification_url(document)
-    tranche_labels = _tranche_labels()
-    report_labels = _report_labels()
+    tranche_names = tranche_labels()
+    report_names = report_labels()
     return {
         "facility_name": config["FACILITY_NAME"],
         "signatory": config["FACILITY_SIGNATORY"],
@@ -220,10 +220,10 @@ def letter_context(document: Document) -> dict:
         "tranches": [
             {
                 "number": t.number,
-                "kind": tranche_labels.get(t.kind, t.kind),
+                "kind": tranche_names.get(t.kind, t.kind),
                 "planned_date": t.planned_date,
                 "amount": t.planned_amount,
-                "condition": report_labels.get((t.requires_report.period, t.requires_report.type))
+                "condition": report_names.get((t.requires_report.period, t.requires_report.type))
                 if t.requires_report is not None
                 else None,
             }
@@ -231,7 +231,7 @@ def letter_context(document: Document) -> dict:
         ],
         "reports": [
             {
-                "label": report_labels.get((r.period, r.type), r.type),
+                "label": report_names.get((r.period, r.type), r.type),
                 "title": r.title or "",
                 "due_date": r.due_date,
             }

@@ -15,8 +15,9 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal.core import audit, pdf
+from portal.core import audit, countries, pdf
 from portal.core.db import utcnow
+from portal.core.i18n import locale_code
 from portal.documents.models import DocumentKind
 from portal.documents.template_models import DocumentTemplate
 from portal.extensions import db
@@ -87,9 +88,11 @@ def render_kind(kind: str, letter: dict) -> bytes:
 
 def sample_letter(kind: str) -> dict:
     """A made-up grant (or decision) with every field the letters use: previews never show real data."""
-    from portal.documents.operations import page_counter_css, qr_svg
+    from portal.documents.operations import page_counter_css, qr_svg, report_labels, tranche_labels
 
     url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/SAMP-LE23-CODE"
+    tranche = tranche_labels()  # the labels real letters print, in the preview's language
+    report = report_labels()
     today = utcnow().date()
     start = dt.date(today.year + 1, 1, 1)
     common = {
@@ -130,7 +133,10 @@ def sample_letter(kind: str) -> dict:
         "start_date": start,
         "end_date": dt.date(start.year + 1, 12, 31),
         "duration_months": 24,
-        "countries": [{"name": "Senegal", "share": "60%"}, {"name": "Mali", "share": "40%"}],
+        "countries": [
+            {"name": countries.name("SN", locale_code()), "share": "60%"},
+            {"name": countries.name("ML", locale_code()), "share": "40%"},
+        ],
         "consortium": [
             {
                 "name": "Sample Association for Mobility",
@@ -149,30 +155,30 @@ def sample_letter(kind: str) -> dict:
         "tranches": [
             {
                 "number": 1,
-                "kind": "Pre-financing",
+                "kind": tranche["pre_financing"],
                 "planned_date": start,
                 "amount": Decimal("60000.00"),
                 "condition": None,
             },
             {
                 "number": 2,
-                "kind": "Further pre-financing",
+                "kind": tranche["further_pre_financing"],
                 "planned_date": dt.date(start.year + 1, 2, 1),
                 "amount": Decimal("60000.00"),
-                "condition": "Interim narrative report",
+                "condition": report[("interim", "narrative")],
             },
             {
                 "number": 3,
-                "kind": "Balance",
+                "kind": tranche["balance"],
                 "planned_date": dt.date(start.year + 2, 3, 31),
                 "amount": Decimal("30000.00"),
-                "condition": "Final financial report",
+                "condition": report[("final", "financial")],
             },
         ],
         "reports": [
-            {"label": "Interim narrative report", "title": "", "due_date": dt.date(start.year, 12, 31)},
-            {"label": "Final narrative report", "title": "", "due_date": dt.date(start.year + 2, 2, 28)},
-            {"label": "Final financial report", "title": "", "due_date": dt.date(start.year + 2, 2, 28)},
+            {"label": report[("interim", "narrative")], "title": "", "due_date": dt.date(start.year, 12, 31)},
+            {"label": report[("final", "narrative")], "title": "", "due_date": dt.date(start.year + 2, 2, 28)},
+            {"label": report[("final", "financial")], "title": "", "due_date": dt.date(start.year + 2, 2, 28)},
         ],
         "special_conditions": [
             "The first pre-financing is paid once the lead beneficiary's bank account is confirmed."
