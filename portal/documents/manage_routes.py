@@ -37,11 +37,12 @@ KIND_LABELS = {
 
 
 class TemplateForm(FlaskForm):
-    html = TextAreaField(_l("HTML template"))
+    html = TextAreaField(_l("HTML template"), render_kw={"rows": 30, "spellcheck": "false"})
     css = TextAreaField(
         _l("Additional CSS"),
         validators=[Optional()],
         description=_l("Applied after the letter's own stylesheet (letter.css)."),
+        render_kw={"rows": 8, "spellcheck": "false"},
     )
     note = StringField(_l("What changed"), validators=[Optional()], description=_l("Kept in the history."))
     language = SelectField(_l("Preview language"), validate_choice=False)
@@ -52,6 +53,7 @@ class SpecialConditionsForm(FlaskForm):
         _l("Special conditions"),
         validators=[Optional()],
         description=_l("Printed in the award letter; separate paragraphs with a blank line."),
+        render_kw={"rows": 10},
     )
     reissue = BooleanField(_l("Issue a new version of the award letter now"))
 
