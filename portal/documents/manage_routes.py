@@ -67,6 +67,24 @@ class CallLettersForm(FlaskForm):
     )
 
 
+@bp.app_context_processor
+def _document_helpers() -> dict:
+    def decision_letter_of(proposal):
+        """The current decision letter of the proposal, if the signed-in user may download it (else None)."""
+        decision = getattr(proposal, "decision", None)
+        if decision is None or not current_user.is_authenticated:
+            return None
+        document = db.session.scalar(
+            db.select(Document)
+            .where(Document.decision_id == decision.id, Document.superseded_at.is_(None))
+            .order_by(Document.version.desc())
+            .limit(1)
+        )
+        return document if document is not None and document.can_download(current_user) else None
+
+    return {"decision_letter_of": decision_letter_of}
+
+
 # -- document templates --------------------------------------------------------------------------------------------
 
 

@@ -197,3 +197,13 @@ def test_issue_call_letters_requeues_a_failed_letter(session, awarded, consortiu
     session.commit()
     queued = letters.issue_call_letters(consortium.call, by=consortium.manager)
     assert len(queued) == 1 and queued[0].version == 2
+
+
+def test_the_proposal_page_offers_the_decision_letter_to_its_addressee(client, login, session, consortium, decided):
+    document = letters.request_decision_letter(decided("reject"), by=consortium.manager)
+    session.commit()
+    url = f"/proposals/{consortium.proposal.id}"
+    for user, shown in ((consortium.lead_user, True), (consortium.manager, True), (consortium.co_user, False)):
+        login(client, user)
+        page = client.get(url).get_data(as_text=True)
+        assert (f"/documents/{document.id}/download" in page) is shown, user
