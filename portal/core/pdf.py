@@ -13,6 +13,7 @@ files as `portal-static:/css/letter.css`."""
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from flask import current_app
@@ -83,6 +84,12 @@ class PdfTemplateLoader(BaseLoader):
 
 MAX_PRODUCT = 100_000  # the longest string or list a template may build with "*"
 MAX_EXPONENT = 64
+MAX_WIDTH = 999  # "%1000000000s" or "{:1000000000}" would build a string of that length
+_WIDE_PERCENT = re.compile(r"%[-+ #0]*(\*|\d{4,})")
+_WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*?(\*|\d{4,})[^{}]*\}")
+# Jinja filters that pad or wrap text to a width the template chooses: not needed in letters, and a way to build a
+# string as long as the width asks.
+_WIDTH_FILTERS = ("center", "indent", "wordwrap", "truncate", "format")
 
 
 class _Undefined(Undefined):
@@ -112,11 +119,13 @@ class _Undefined(Undefined):
 
 class DocumentSandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, which also refuses the two operators that could exhaust the worker's memory or CPU
-    from one line (`"x" * 10**9`, `9 ** 9 ** 9`)."""
+    from one line (`"x" * 10**9`, `2 ** 10**8`), and formats with huge widths (`"%1000000000s" % x`)."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context, operator, left, right):
+        if operator == "%" and isinstance(left, str) and _WIDE_PERCENT.search(left):
+            raise SecurityError(f"format widths above {MAX_WIDTH} are not allowed")
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
         if operator == "*":
@@ -124,6 +133,13 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
                     raise SecurityError(f"sequences longer than {MAX_PRODUCT} items are not allowed")
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):
+        """`"...".format(...)` and `format_map`: the sandbox's own wrapper, after a look at the widths asked for."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None and _WIDE_FORMAT.search(value.__self__):
+            raise SecurityError(f"format widths above {MAX_WIDTH} are not allowed")
+        return wrapped
 
 
 def _country_name(code: str | None) -> str:
@@ -153,10 +169,12 @@ def sandbox(templates_root: Path | None = None) -> ImmutableSandboxedEnvironment
             undefined=_Undefined,
             auto_reload=app.debug,
         )
-        # Only these: the sandbox replaces Jinja's default globals (range, dict, lipsum, cycler, joiner, namespace
-        # stay harmless) and adds no application object.
+        # Only these and Jinja's own harmless defaults (range, bounded by the sandbox; dict, lipsum, cycler, joiner,
+        # namespace): no application object.
         env.globals.update(TEMPLATE_GLOBALS)
         env.filters.update(TEMPLATE_FILTERS)
+        for name in _WIDTH_FILTERS:
+            env.filters.pop(name, None)
         app.extensions["pdf_sandbox"] = env
     return env
 

@@ -207,3 +207,15 @@ def test_non_managers_cannot_reach_the_editor(client, login, make_user):
         login(client, make_user(role))
         assert client.get("/manage/document-templates/award_letter").status_code == code
         assert _post(client, GOOD).status_code == code
+
+
+def test_the_sandbox_refuses_huge_widths(app, in_request):
+    for source in (
+        "{{ '%1000000000s' % 'x' }}",
+        "{{ '%*s' % (1000000000, 'x') }}",
+        "{{ '{:1000000000}'.format('x') }}",
+        "{{ 'x'|center(1000000000) }}",
+    ):
+        with pytest.raises(pdf.TemplateRenderError):
+            pdf.render_html(source=source)
+    assert pdf.render_html(source="{{ '%05.1f' % 3.14159 }}|{{ '{:>6}'.format('ab') }}") == "003.1|    ab"
