@@ -17,6 +17,7 @@ from portal.core import storage
 from portal.core.access import ACCESS_ATTR
 from portal.core.db import utcnow
 from portal.documents.models import Document, DocumentStatus
+from portal.documents.template_models import DocumentTemplate
 from portal.evaluation.checks_models import CheckItem
 from portal.evaluation.models import AssignmentStatus
 from portal.extensions import db
@@ -400,6 +401,16 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ),
     ("documents.retry", "POST"): ({"document_id": "@document"}, STAFF),
     ("documents.verify", "GET"): ({"code": "@verification_code"}, PUBLIC),
+    ("documents.template_list", "GET"): ({}, STAFF),
+    ("documents.template_editor", "GET"): ({"kind": "award_letter"}, STAFF),
+    ("documents.template_editor", "POST"): ({"kind": "award_letter"}, STAFF),
+    ("documents.template_default", "POST"): ({"kind": "award_letter"}, STAFF),
+    ("documents.template_restore", "POST"): ({"kind": "award_letter", "version": "@template_version"}, STAFF),
+    ("documents.special_conditions", "GET"): ({"grant_id": "@grant"}, STAFF),
+    ("documents.special_conditions", "POST"): ({"grant_id": "@grant"}, STAFF),
+    ("documents.call_letters", "GET"): ({"call_id": "@call"}, STAFF),
+    ("documents.call_letters", "POST"): ({"call_id": "@call"}, STAFF),
+    ("documents.jobs", "GET"): ({}, STAFF),
     # open data and the JSON API
     ("opendata.index", "GET"): ({}, PUBLIC),
     ("opendata.iati_xml", "GET"): ({}, PUBLIC),
@@ -537,6 +548,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         error="SMTPServerDisconnected: gone",
     )
     db.session.add_all([grant, document, invitation, invited_partner, membership_request, outbox_message])
+    old_template = DocumentTemplate(kind="award_letter", version=1, html="<p>{{ letter.title }}</p>", active=False)
+    db.session.add(old_template)
     db.session.add_all([grant, document, invitation])
     call_document, call_question = _call_extras(call, users["applicant"])
     clarification, answered_clarification = _clarifications(under_review, users["manager"], users["applicant"])
@@ -579,6 +592,7 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "stage": call.stages[0].id,
         "criterion": call.stages[0].criteria[-1].id,
         "check_item": check_item.id,
+        "template_version": old_template.version,
     }
 
 

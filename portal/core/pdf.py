@@ -1,5 +1,11 @@
 """PDF rendering: a Jinja template and its CSS, through WeasyPrint, to bytes.
 
+Every generated document (built-in file templates and the versions managers write in the portal alike) is rendered
+in ONE sandboxed, autoescaping Jinja environment (jinja2.sandbox.ImmutableSandboxedEnvironment) that knows only
+plain data and an explicit, small set of helpers (TEMPLATE_GLOBALS, TEMPLATE_FILTERS): no `config`, no `request`,
+no `url_for`, nothing of the application. Its loader reaches only templates/pdf (for includes such as
+pdf/_letterhead.html) and the two read-only partials the submission receipt shares with the proposal page.
+
 The URL fetcher serves only the portal's own static files: no `file:` URLs and nothing from outside,
 so a template can never make the worker read the disk or reach the network. Templates refer to static
 files as `portal-static:/css/letter.css`."""
@@ -7,13 +13,32 @@ files as `portal-static:/css/letter.css`."""
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
-from flask import current_app, render_template
-from weasyprint import HTML
+from flask import current_app
+from flask_babel import gettext, ngettext, pgettext
+from jinja2 import (
+    BaseLoader,
+    FileSystemLoader,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    Undefined,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from portal.core import countries, i18n
+
 SCHEME = "portal-static:"
+# Partials outside templates/pdf that built-in documents include (the receipt reads a snapshot with the same
+# macros as the proposal page). Read-only, never editable in the portal.
+SHARED_PARTIALS = frozenset({"proposals/_read.html", "proposals/_budget_table.html"})
+# The name a template typed in the editor carries in error messages and tracebacks.
+EDITED_NAME = "<edited template>"
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -33,12 +58,197 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF/A-3b, so that letters can be archived."""
+class TemplateRenderError(ValueError):
+    """A document template that cannot be rendered: a syntax error, a forbidden operation, a missing include, a
+    resource the PDF may not load. `line` is the line of the template typed in the editor, when known."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class PdfTemplateLoader(BaseLoader):
+    """templates/pdf/** (named "pdf/...") and SHARED_PARTIALS; nothing else of the application's templates."""
+
+    def __init__(self, templates_root: Path) -> None:
+        self.root = templates_root
+        self.files = FileSystemLoader(str(templates_root))
+
+    def get_source(self, environment, template):
+        allowed = template.startswith("pdf/") or template in SHARED_PARTIALS
+        if not allowed or ".." in template.split("/"):
+            raise TemplateNotFound(template)
+        return self.files.get_source(environment, template)
+
+
+MAX_PRODUCT = 100_000  # the longest string or list a template may build with "*"
+MAX_EXPONENT = 64
+MAX_WIDTH = 999  # "%1000000000s" or "{:1000000000}" would build a string of that length
+_WIDE_PERCENT = re.compile(r"%[-+ #0]*(\*|\d{4,})")
+_WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*?(\*|\d{4,})[^{}]*\}")
+# Jinja filters that pad or wrap text to a width the template chooses: not needed in letters, and a way to build a
+# string as long as the width asks.
+_WIDTH_FILTERS = ("center", "indent", "wordwrap", "truncate", "format")
+
+
+class _Undefined(Undefined):
+    """A missing value prints as nothing (as in every Jinja template), but what the sandbox refused (an unsafe
+    attribute such as `''.__class__`) is an error even when only printed or tested, so that it is reported."""
+
+    __slots__ = ()
+
+    def _refused(self) -> bool:
+        return self._undefined_exception is SecurityError
+
+    def __str__(self) -> str:
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__str__()
+
+    def __bool__(self) -> bool:
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__bool__()
+
+    def __iter__(self):
+        if self._refused():
+            self._fail_with_undefined_error()
+        return super().__iter__()
+
+
+class DocumentSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, which also refuses the two operators that could exhaust the worker's memory or CPU
+    from one line (`"x" * 10**9`, `2 ** 10**8`), and formats with huge widths (`"%1000000000s" % x`)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "%" and isinstance(left, str) and _WIDE_PERCENT.search(left):
+            raise SecurityError(f"format widths above {MAX_WIDTH} are not allowed")
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
+                    raise SecurityError(f"sequences longer than {MAX_PRODUCT} items are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):
+        """`"...".format(...)` and `format_map`: the sandbox's own wrapper, after a look at the widths asked for."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None and _WIDE_FORMAT.search(value.__self__):
+            raise SecurityError(f"format widths above {MAX_WIDTH} are not allowed")
+        return wrapped
+
+
+def _country_name(code: str | None) -> str:
+    return countries.name(code, i18n.locale_code()) if code else "—"
+
+
+TEMPLATE_GLOBALS = {
+    "_": gettext,
+    "gettext": gettext,
+    "ngettext": ngettext,
+    "pgettext": pgettext,
+    "country_name": _country_name,
+    "locale_code": i18n.locale_code,
+}
+TEMPLATE_FILTERS = {"money": i18n.money, "date": i18n.date, "number": i18n.number, "instant": i18n.instant}
+
+
+def sandbox(templates_root: Path | None = None) -> ImmutableSandboxedEnvironment:
+    """The one environment documents render in (cached on the app)."""
+    app = current_app._get_current_object()
+    env = app.extensions.get("pdf_sandbox")
+    if env is None:
+        root = templates_root or Path(app.root_path).parent / "templates"
+        env = DocumentSandbox(
+            loader=PdfTemplateLoader(root),
+            autoescape=select_autoescape(default_for_string=True, default=True),
+            undefined=_Undefined,
+            auto_reload=app.debug,
+        )
+        # Only these and Jinja's own harmless defaults (range, bounded by the sandbox; dict, lipsum, cycler, joiner,
+        # namespace): no application object.
+        env.globals.update(TEMPLATE_GLOBALS)
+        env.filters.update(TEMPLATE_FILTERS)
+        for name in _WIDTH_FILTERS:
+            env.filters.pop(name, None)
+        app.extensions["pdf_sandbox"] = env
+    return env
+
+
+def _edited_line(exc: BaseException) -> int | None:
+    """The line of the edited template where `exc` was raised (Jinja rewrites tracebacks to template lines)."""
+    line = getattr(exc, "lineno", None)
+    if line and getattr(exc, "name", None) in (None, EDITED_NAME) and isinstance(exc, TemplateSyntaxError):
+        return line
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == EDITED_NAME:
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def render_html(template: str | None = None, *, source: str | None = None, **context) -> str:
+    """The HTML of a built-in template (`template`, a name under templates/pdf) or of `source` (a template typed by
+    a manager), rendered in the sandbox with plain data. Problems raise TemplateRenderError with a readable message."""
+    env = sandbox()
+    try:
+        if source is not None:
+            compiled = env.compile(source, name=EDITED_NAME, filename=EDITED_NAME)
+            tmpl = env.template_class.from_code(env, compiled, env.make_globals(None), None)
+        else:
+            tmpl = env.get_template(template)
+        return tmpl.render(**context)
+    except TemplateSyntaxError as exc:
+        where = exc.name if exc.name and exc.name != EDITED_NAME else None
+        raise TemplateRenderError(
+            gettext("Syntax error: %(message)s", message=exc.message or str(exc)) + (f" ({where})" if where else ""),
+            line=exc.lineno if where is None else None,
+        ) from exc
+    except SecurityError as exc:
+        raise TemplateRenderError(
+            gettext("Refused by the sandbox: %(message)s", message=str(exc)), line=_edited_line(exc)
+        ) from exc
+    except TemplateNotFound as exc:
+        raise TemplateRenderError(
+            gettext("Only templates under templates/pdf can be included; “%(name)s” cannot.", name=exc.name),
+            line=_edited_line(exc),
+        ) from exc
+    except TemplateError as exc:
+        raise TemplateRenderError(
+            gettext("The template cannot be rendered: %(message)s", message=str(exc)), line=_edited_line(exc)
+        ) from exc
+    except (TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
+        raise TemplateRenderError(
+            gettext("The template cannot be rendered: %(message)s", message=f"{type(exc).__name__}: {exc}"),
+            line=_edited_line(exc),
+        ) from exc
+
+
+def html_to_pdf(html: str, css: str | None = None) -> bytes:
+    """PDF/A-3b, so that letters can be archived. `css` is added after the template's own stylesheets."""
     fetcher = StaticOnlyFetcher(Path(current_app.static_folder))
     document = HTML(string=html, base_url=SCHEME + "/", url_fetcher=fetcher)
-    return document.write_pdf(pdf_variant="pdf/a-3b")
+    stylesheets = [CSS(string=css, base_url=SCHEME + "/", url_fetcher=fetcher)] if css and css.strip() else None
+    try:
+        return document.write_pdf(pdf_variant="pdf/a-3b", stylesheets=stylesheets)
+    except FatalURLFetchingError as exc:
+        raise TemplateRenderError(
+            gettext(
+                "The document tries to load a file that is not one of the portal's static files "
+                "(use portal-static:/…): %(detail)s",
+                detail=str(exc),
+            )
+        ) from exc
 
 
-def render_pdf(template: str, **context) -> bytes:
-    return html_to_pdf(render_template(template, **context))
+def render_pdf(template: str | None = None, *, source: str | None = None, css: str | None = None, **context) -> bytes:
+    return html_to_pdf(render_html(template, source=source, **context), css)
+
+
+__all__ = ["TemplateRenderError", "html_to_pdf", "render_html", "render_pdf", "sandbox"]

@@ -15,6 +15,7 @@ from portal.core.db import utcnow
 from portal.extensions import db
 
 if TYPE_CHECKING:
+    from portal.evaluation.models import Decision
     from portal.grants.models import Grant
     from portal.proposals.models import ProposalSnapshot
 
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
 class DocumentKind(enum.StrEnum):
     AWARD_LETTER = "award_letter"
     SUBMISSION_RECEIPT = "submission_receipt"
+    # The committee's decision not to fund (or to fund only if money frees up), told to the lead applicant.
+    REJECTION_LETTER = "rejection_letter"
+    RESERVE_LETTER = "reserve_letter"
+
+
+DECISION_LETTER_KINDS = (DocumentKind.REJECTION_LETTER.value, DocumentKind.RESERVE_LETTER.value)
 
 
 class DocumentStatus(enum.StrEnum):
@@ -49,6 +56,8 @@ class Document(db.Model):
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"), index=True)
     # Submission receipts: the frozen snapshot the receipt describes.
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("proposal_snapshots.id"), index=True)
+    # Rejection and reserve-list letters: the committee's decision they tell.
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.QUEUED.value, index=True)
@@ -67,10 +76,12 @@ class Document(db.Model):
 
     grant: Mapped[Grant | None] = relationship(back_populates="documents")
     snapshot: Mapped[ProposalSnapshot | None] = relationship()
+    decision: Mapped[Decision | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("kind", "grant_id", "version"),
         UniqueConstraint("kind", "snapshot_id"),
+        UniqueConstraint("kind", "decision_id", "version"),
         CheckConstraint(f"status IN {DOCUMENT_STATUS_VALUES!r}", name="status_known"),
     )
 
@@ -83,7 +94,23 @@ class Document(db.Model):
         return self.kind == DocumentKind.SUBMISSION_RECEIPT
 
     @property
+    def is_decision_letter(self) -> bool:
+        return self.kind in DECISION_LETTER_KINDS
+
+    @property
+    def proposal(self):
+        """The proposal a receipt or a decision letter is about (None for an award letter)."""
+        if self.is_receipt:
+            return self.snapshot.proposal if self.snapshot else None
+        if self.is_decision_letter:
+            return self.decision.proposal if self.decision else None
+        return None
+
+    @property
     def filename(self) -> str:
+        if self.is_decision_letter:
+            reference = self.proposal.reference if self.proposal else str(self.id)
+            return f"{self.kind.replace('_', '-')}-{reference}-v{self.version}.pdf"
         if self.is_receipt:
             reference = self.snapshot.proposal.reference if self.snapshot else str(self.id)
             return f"submission-receipt-{reference}-v{self.version}.pdf"
@@ -92,11 +119,20 @@ class Document(db.Model):
 
     # -- access: an award letter is seen and fetched through its grant, a receipt through its proposal --
     def can_view(self, user) -> bool:
+        if self.is_decision_letter:
+            return self.proposal is not None and self.proposal.can_view(user)
         if self.is_receipt:
             return self.snapshot is not None and self.snapshot.proposal.can_view(user)
         return self.grant is not None and self.grant.can_view(user)
 
+    def _is_addressee_or_staff(self, user) -> bool:
+        # A decision letter is addressed to the lead applicant: its members and staff read it; partners learn the
+        # outcome from the proposal page, evaluators never see the letter.
+        return bool(user.is_authenticated) and (user.is_staff or self.proposal.is_applicant_member(user))
+
     def can_download(self, user) -> bool:
+        if self.is_decision_letter:
+            return self.can_view(user) and self._is_addressee_or_staff(user)
         if self.is_receipt:
             # Everyone who may see the proposal (its lead, co-applicants, staff, its evaluators) may read what
             # was submitted, and so its receipt.
@@ -109,3 +145,6 @@ class Document(db.Model):
     @property
     def is_superseded(self) -> bool:
         return self.superseded_at is not None
+
+
+from portal.documents import template_models as _template_models  # noqa: E402, F401

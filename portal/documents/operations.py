@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from portal.core import audit, i18n, jobs, pdf, storage
+from portal.core import audit, i18n, jobs, storage
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.documents import receipts, tasks
@@ -152,6 +152,18 @@ def _percent(value, locale: str) -> str | None:
     return format_percent(value / 100, locale=locale, decimal_quantization=False)
 
 
+def tranche_labels() -> dict:
+    from portal.grants.payments import KIND_LABELS
+
+    return {str(k.value if hasattr(k, "value") else k): str(v) for k, v in KIND_LABELS.items()}
+
+
+def report_labels() -> dict:
+    from portal.grants.reporting import LABELS
+
+    return {(str(p), str(t)): str(label) for (p, t), label in LABELS.items()}
+
+
 def letter_context(document: Document) -> dict:
     """Plain data for the letter template (no ORM objects reach it)."""
     grant = db.session.scalar(
@@ -182,6 +194,8 @@ def letter_context(document: Document) -> dict:
     config = current_app.config
     locale = i18n.locale_code()
     url = verification_url(document)
+    tranche_names = tranche_labels()
+    report_names = report_labels()
     return {
         "facility_name": config["FACILITY_NAME"],
         "signatory": config["FACILITY_SIGNATORY"],
@@ -201,6 +215,31 @@ def letter_context(document: Document) -> dict:
             {"name": country_names.name(row.country_code, locale), "share": _percent(row.share_pct, locale)}
             for row in grant.country_rows
         ],
+        "cofinancing": grant.cofinancing,
+        "total_cost": grant.amount + (grant.cofinancing or 0),
+        "tranches": [
+            {
+                "number": t.number,
+                "kind": tranche_names.get(t.kind, t.kind),
+                "planned_date": t.planned_date,
+                "amount": t.planned_amount,
+                "condition": report_names.get((t.requires_report.period, t.requires_report.type))
+                if t.requires_report is not None
+                else None,
+            }
+            for t in sorted(grant.tranches, key=lambda t: t.number)
+        ],
+        "reports": [
+            {
+                "label": report_names.get((r.period, r.type), r.type),
+                "title": r.title or "",
+                "due_date": r.due_date,
+            }
+            for r in sorted(grant.reports, key=lambda r: (r.due_date, r.id))
+        ],
+        "special_conditions": [p.strip() for p in re.split(r"\n\s*\n", grant.special_conditions or "") if p.strip()],
+        "representative_name": lead.legal_representative or None,
+        "representative_title": lead.legal_representative_title or None,
         "lead_name": lead.legal_name,
         "lead_acronym": lead.acronym,
         "lead_country": lead.country,
@@ -214,9 +253,28 @@ def letter_context(document: Document) -> dict:
 
 
 def render_award_letter_pdf(document: Document) -> bytes:
-    """The letter as PDF bytes, in the document's language."""
+    """The letter as PDF bytes, in the document's language, from the active template of its kind (the manager's
+    version, or the built-in one), in the sandbox."""
+    from portal.documents import templates
+
     with force_locale(document.language or "en"):
-        return pdf.render_pdf(LETTER_TEMPLATE, letter=letter_context(document))
+        return templates.render_kind(document.kind, letter_context(document))
+
+
+def render_decision_letter_pdf(document: Document) -> bytes:
+    """A rejection or reserve-list letter as PDF bytes, in the document's language (portal.documents.letters)."""
+    from portal.documents import letters, templates
+
+    with force_locale(document.language or "en"):
+        return templates.render_kind(document.kind, letters.decision_letter_context(document))
+
+
+def render_pdf_of(document: Document) -> bytes:
+    if document.is_receipt:
+        return render_submission_receipt_pdf(document)
+    if document.is_decision_letter:
+        return render_decision_letter_pdf(document)
+    return render_award_letter_pdf(document)
 
 
 def render_submission_receipt_pdf(document: Document) -> bytes:
@@ -254,7 +312,7 @@ def render_document(document_id: int) -> Document:
     document.attempts = (document.attempts or 0) + 1
     db.session.commit()
 
-    data = render_submission_receipt_pdf(document) if document.is_receipt else render_award_letter_pdf(document)
+    data = render_pdf_of(document)
     key = storage.new_key("documents", ".pdf")
     storage.put(key, data)
 
@@ -396,6 +454,12 @@ def latest_version(document: Document) -> int:
             .where(
                 Document.kind == document.kind,
                 ProposalSnapshot.proposal_id == document.snapshot.proposal_id,
+            )
+        )
+    if document.is_decision_letter:
+        return db.session.scalar(
+            db.select(db.func.max(Document.version)).where(
+                Document.decision_id == document.decision_id, Document.kind == document.kind
             )
         )
     return db.session.scalar(

@@ -187,7 +187,7 @@ def receipt_context(document: Document) -> dict:
 
 def render_submission_receipt_pdf(document: Document) -> bytes:
     with force_locale(document.language or "en"):
-        return pdf.render_pdf(RECEIPT_TEMPLATE, receipt=receipt_context(document))
+        return pdf.render_pdf(RECEIPT_TEMPLATE, receipt=receipt_context(document))  # in the sandbox
 
 
 # -- the e-mail ---------------------------------------------------------------------------------------------------

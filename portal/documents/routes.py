@@ -58,10 +58,12 @@ def retry(document_id: int):
         db.session.commit()
         if document.is_receipt:
             flash(_("The submission receipt is queued again; it will be ready in a moment."), "success")
+        elif document.is_decision_letter:
+            flash(_("The decision letter is queued again; it will be ready in a moment."), "success")
         else:
             flash(_("The award letter is queued again; it will be ready in a moment."), "success")
-    if document.is_receipt:
-        return redirect(url_for("proposals.view", proposal_id=document.snapshot.proposal_id))
+    if document.is_receipt or document.is_decision_letter:
+        return redirect(url_for("proposals.view", proposal_id=document.proposal.id))
     return redirect(url_for("grants.view", grant_id=document.grant_id))
 
 
@@ -81,3 +83,6 @@ def verify(code: str):
         snapshot=document.snapshot,
         latest_version=operations.latest_version(document),
     )
+
+
+from portal.documents import manage_routes as _manage_routes  # noqa: E402, F401

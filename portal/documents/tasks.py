@@ -68,9 +68,19 @@ def render_submission_receipt(self, document_id: int) -> str | None:
     return _render(self, document_id)
 
 
+@shared_task(name="documents.render_decision_letter", **_RETRYING)
+def render_decision_letter(self, document_id: int) -> str | None:
+    """Render one rejection or reserve-list letter (see _render)."""
+    return _render(self, document_id)
+
+
 def task_for(kind: str):
     """The render task of a kind of document."""
-    return render_submission_receipt if kind == "submission_receipt" else render_award_letter
+    if kind == "submission_receipt":
+        return render_submission_receipt
+    if kind in ("rejection_letter", "reserve_letter"):
+        return render_decision_letter
+    return render_award_letter
 
 
 @shared_task(name="documents.sweep_stalled")

@@ -21,6 +21,7 @@ from portal.accounts.models import Role, User
 from portal.core import audit, i18n, mail
 from portal.core.db import utcnow
 from portal.core.urls import external_url
+from portal.documents import letters
 from portal.evaluation import pipeline
 from portal.evaluation.conflicts import detected_conflict, profile_of
 from portal.evaluation.models import (
@@ -530,6 +531,7 @@ def decide_proposal(
             "grant_id": grant.id if grant is not None else None,
         },
     )
+    letters.request_decision_letter(decision, by=by)  # a rejection or reserve-list letter (portal.documents)
     url = external_url("proposals.view", proposal_id=proposal.id)
     for user in lead_contacts(proposal):
         mail.send(

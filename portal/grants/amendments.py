@@ -27,6 +27,7 @@ from portal.core import audit, i18n, mail
 from portal.core.amounts import AmountError, parse_decimal
 from portal.core.db import utcnow
 from portal.core.urls import external_url
+from portal.documents import letters
 from portal.extensions import db
 from portal.grants.models import (
     Amendment,
@@ -490,6 +491,7 @@ def decide_amendment(amendment: Amendment, *, approve: bool, comment: str, by) -
         before={"status": AmendmentStatus.REQUESTED.value, "terms": amendment.terms_before},
         after={"status": amendment.status, "comment": comment, "terms": amendment.terms_after},
     )
+    letters.reissue_after_amendment(amendment, by=by)  # approved: a new version of the award letter
     url = external_url("grants.view", grant_id=grant.id) + "#amendments"
     for user in lead_contacts(grant):
         mail.send(

@@ -72,6 +72,8 @@ class Grant(db.Model):
     actual_end_date: Mapped[dt.date | None]
     # Goes up with every approved amendment that changes the terms.
     terms_version: Mapped[int] = mapped_column(default=1)
+    # Conditions particular to this grant, printed in its award letter (managers edit them with the letter).
+    special_conditions: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=GrantStatus.CONTRACTING.value, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
