@@ -340,6 +340,7 @@ def main(argv=None) -> int:
     from scripts.bench.generate import ASSIGN_CALL, Sizes, generate
 
     app = create_app()
+    logging.getLogger("portal").setLevel(logging.WARNING)  # not one audit line per letter requested
     with app.app_context():
         from sqlalchemy import text
 

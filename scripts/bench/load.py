@@ -163,6 +163,9 @@ def run_wrk(base_url: str, target: Target, connections: int, duration: float) ->
     run.requests = data["requests"]
     run.errors = sum(data[k] for k in ("bad_status", "connect_errors", "read_errors", "write_errors", "timeouts"))
     run.requests_per_second = data["requests"] / seconds if seconds else None
+    if not run.requests:  # wrk's percentiles of no request are zeros, which would look like a met target
+        run.error = f"no request completed in {duration:g} s"
+        return run
     run.p50_ms, run.p95_ms, run.p99_ms = (data[k] / 1000 for k in ("p50_us", "p95_us", "p99_us"))
     if run.errors:
         run.error = f"{run.errors} failed requests of {run.requests}"
