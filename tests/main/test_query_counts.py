@@ -216,6 +216,7 @@ def test_the_header_is_added_only_when_switched_on(app, client, login, world, mo
 
     world.grow(SMALL)
     login(client, db.session.get(User, world.applicant_id))
+    monkeypatch.setitem(app.config, "COUNT_QUERIES", False)
     assert querycount.HEADER not in client.get("/proposals").headers
     monkeypatch.setitem(app.config, "COUNT_QUERIES", True)
     db.session.expunge_all()
