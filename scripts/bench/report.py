@@ -66,7 +66,7 @@ def machine(app, redis_url: str) -> dict[str, str]:
         info["Redis"] = Redis.from_url(redis_url, socket_connect_timeout=3).info("server")["redis_version"]
     except Exception as exc:
         info["Redis"] = f"unknown ({exc})"
-    info["wrk"] = _first_line(["wrk", "-v"])
+    info["wrk"] = _first_line(["wrk", "-v"]).split(" Copyright")[0]
     info["gunicorn"] = _version("gunicorn")
     info["WeasyPrint"] = _version("weasyprint")
     info["Celery"] = _version("celery")
