@@ -284,16 +284,19 @@ def table_sizes(app) -> dict[str, int]:
 
 
 def measure_pages(page_targets, args) -> list:
-    from scripts.bench.load import check, run_wrk
+    from scripts.bench.load import check, run_wrk, wait_idle
 
     results = []
     for target in page_targets:
+        if not wait_idle(BASE_URL):
+            log.warning("the server is still busy after 180 s; measuring %s anyway", target.name)
         log.info("page %s (%s)", target.name, target.path)
         measure = check(BASE_URL, target)
         if not measure.error:
             # Every gunicorn worker compiles the templates and fills its caches on its first requests: not measured.
             run_wrk(BASE_URL, target, 4, WARM_UP_S)
             for connections in args.connection_list:
+                wait_idle(BASE_URL)
                 run = run_wrk(BASE_URL, target, connections, args.duration)
                 log.info(
                     "  %s connections: %s req/s, p50 %s ms, p99 %s ms %s",

@@ -11,6 +11,7 @@ import shutil
 import statistics
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -170,3 +171,26 @@ def run_wrk(base_url: str, target: Target, connections: int, duration: float) ->
     if run.errors:
         run.error = f"{run.errors} failed requests of {run.requests}"
     return run
+
+
+def wait_idle(base_url: str, workers: int = 4, timeout: float = 180.0) -> bool:
+    """Wait until every gunicorn worker is free again: wrk closes its connections at the end of a run, but a sync
+    worker finishes the slow request it is in (an export of thousands of grants) before it notices, and that work
+    would be counted in the next page's run. Idle means: twice as many /healthz requests as workers, sent at once,
+    all answered within a second."""
+
+    def ping(_n: int) -> bool:
+        try:
+            return requests.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    deadline = time.monotonic() + timeout
+    with ThreadPoolExecutor(max_workers=2 * workers) as pool:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            answered = list(pool.map(ping, range(2 * workers)))
+            if all(answered) and time.perf_counter() - started < 1.0:
+                return True
+            time.sleep(0.5)
+    return False
