@@ -143,7 +143,7 @@ def _words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def _sections(rng: random.Random, title: str) -> dict[str, dict]:
+def _sections(rng: random.Random) -> dict[str, dict]:
     """Some of the form's sections, in the shape the portal saves them (tests/proposals/filling.py)."""
     return {
         "summary": {"summary": _words(rng, 120).capitalize() + "."},
@@ -494,7 +494,7 @@ def generate(app, sizes: Sizes, seed: int = 42) -> dict[str, int]:
         def sections():
             nonlocal section_id
             for p in proposals:
-                for key, data in _sections(rng, p["title"]).items():
+                for key, data in _sections(rng).items():
                     section_id += 1
                     yield (section_id, p["id"], key, data, p["submitted"], applicants[p["org"] - 1])
 
