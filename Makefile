@@ -12,7 +12,7 @@ RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-co
 TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
 
 .PHONY: run test lint format venv system-deps test-system-deps node-deps translations extract-messages migrate seed \
-        worker beat clean
+        worker beat clean bench bench-deps
 
 run: venv system-deps translations migrate seed
 	@echo ""
@@ -86,6 +86,17 @@ worker: venv
 
 beat: venv
 	$(BIN)/celery -A workers.celery_app beat --loglevel=info
+
+# The benchmark (scripts/bench, docs/benchmarks.md): wrk from Debian; PostgreSQL and Redis must run on 127.0.0.1.
+# Options: make bench BENCH_ARGS="--scale 0.05 --duration 5 --letters 20 --reuse"
+BENCH_DEBS := wrk
+BENCH_ARGS ?=
+
+bench-deps: venv system-deps
+	$(call install_debs,$(BENCH_DEBS))
+
+bench: bench-deps translations
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules

@@ -63,6 +63,9 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
     assets.init_app(app)
     security.init_app(app)
+    from portal.core import querycount  # X-SQL-Queries with COUNT_QUERIES=1 (the benchmark)
+
+    querycount.init_app(app)
     _import_models()
 
     @login_manager.user_loader
