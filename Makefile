@@ -17,7 +17,9 @@ TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
 run: venv system-deps translations migrate seed
 	@echo ""
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop). Demo logins are printed above."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Two-factor sign-in is optional for the demo's staff here (set TWO_FACTOR_REQUIRED_ROLES=manager,admin to"
+	@echo "require it, as production always does); anyone can turn it on from their account page."
+	TWO_FACTOR_REQUIRED_ROLES=$${TWO_FACTOR_REQUIRED_ROLES:-none} $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: venv system-deps test-system-deps node-deps translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

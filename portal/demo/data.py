@@ -54,6 +54,34 @@ STAFF = [
     {"email": EVALUATOR4, "full_name": "Lars Østergaard", "role": "evaluator", "timezone": "Europe/Copenhagen"},
 ]
 
+# The evaluators' profiles: expertise (JVAP domains), languages, countries they know; each signed the declaration.
+EVALUATOR_PROFILES = {
+    EVALUATOR: {
+        "domains": [1, 2, 5],
+        "languages": ["en", "fr"],
+        "countries": ["GH", "SN", "NG", "CI"],
+        "themes": "Labour mobility, diaspora engagement, West African migration routes",
+    },
+    EVALUATOR2: {
+        "domains": [2, 3, 4],
+        "languages": ["en", "pt", "fr"],
+        "countries": ["PT", "CV", "SN", "MA"],
+        "themes": "Legal pathways, protection, return and reintegration",
+    },
+    EVALUATOR3: {
+        "domains": [1, 3, 4],
+        "languages": ["fr", "en"],
+        "countries": ["RW", "BI", "CD", "ML", "NE"],
+        "themes": "Forced displacement, smuggling and trafficking, Great Lakes and Sahel",
+    },
+    EVALUATOR4: {
+        "domains": [4, 5],
+        "languages": ["en"],
+        "countries": ["DK", "ET", "ER", "SD"],
+        "themes": "Return, readmission and the Khartoum Process",
+    },
+}
+
 # Every organisation has one contact person (role applicant), contact@<acronym>.demo.example unless named.
 ORGANISATIONS = [
     # -- the demo applicant's organisation: lead of grant G02 of the first call, applying again in the open call
@@ -705,7 +733,16 @@ CLOSED_CALL_PROPOSALS = [
         "partners": [("GCML", "co_applicant", 20), ("AIR", "co_applicant", 20), ("ADFB", "co_applicant", 12)],
         "associated": ["CVM"],
         "submitted_days_before_close": 9,
-        "reviews": [(EVALUATOR, (4, 4, 4, 4, 4, 4)), (EVALUATOR4, (4, 4, 4, 3, 4, 4))],
+        # The evaluators' totals (40 and 28) differ by more than the stage's gap (20% of 50): a moderator recorded a
+        # consensus, which is the final score.
+        "reviews": [(EVALUATOR, (4, 4, 4, 4, 4, 4)), (EVALUATOR4, (3, 3, 2, 2, 3, 3))],
+        "consensus": {
+            "scores": (4, 4, 4, 4, 4, 4),
+            "justification": (
+                "The second evaluator read the partnership with the municipalities as unconfirmed; the letters of "
+                "commitment annexed to the note confirm it. Consensus reached with both evaluators on 12 May."
+            ),
+        },
         "outcome": "award",
         "grant": {
             "start": dt.date(2025, 10, 1),
@@ -817,7 +854,7 @@ CLOSED_CALL_PROPOSALS = [
         "associated": [],
         "submitted_days_before_close": 1,
         "reviews": [(EVALUATOR, (4, 3, 3, 3, 3, 3)), (EVALUATOR3, (3, 4, 3, 3, 3, 4))],
-        "outcome": "reject",
+        "outcome": "reserve",
         "reason": (
             "Above both thresholds (relevance {relevance} of 30, total {total} of 50), but ranked {rank}: the "
             "budget envelope was exhausted by the proposals ranked above it. Placed first on the reserve list."

@@ -25,13 +25,15 @@ from portal.accounts.models import User
 from portal.calls.models import Call, CallCountry, Dialogue, JvapDomain
 from portal.core import audit
 from portal.core.db import utcnow
-from portal.demo import data
+from portal.demo import data, history
 from portal.demo.open_call import OpenCallLoader
 from portal.documents.models import Document, DocumentKind
 from portal.evaluation import checks
 from portal.evaluation.checks_models import CheckConclusion, CheckKind, CheckResult
 from portal.evaluation.composer import compose_default
+from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
 from portal.evaluation.models import Assignment, AssignmentStatus, Decision, EvaluationStage, ScoreEntry
+from portal.evaluation.moderation_models import Moderation, ModerationScore
 from portal.extensions import db
 from portal.grants import schedule
 from portal.grants.amendments import apply_changes, terms_of
@@ -124,15 +126,24 @@ def score_label(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def final_total(p: dict) -> Decimal:
+    """The final score: the moderator's consensus when there is one, else the mean of the evaluators' totals."""
+    if "consensus" in p:
+        return Decimal(review_total(p["consensus"]["scores"])).quantize(CENT)
+    return mean(review_total(s) for _, s in p["reviews"])
+
+
+def final_relevance(p: dict) -> Decimal:
+    if "consensus" in p:
+        return Decimal(review_relevance(p["consensus"]["scores"])).quantize(CENT)
+    return mean(review_relevance(s) for _, s in p["reviews"])
+
+
 def ranked_closed_call_proposals() -> list[dict]:
-    """The first call's proposals in the order of the committee's ranking: mean total, then mean relevance."""
+    """The first call's proposals in the order of the committee's ranking: final total, then final relevance."""
     return sorted(
         data.CLOSED_CALL_PROPOSALS,
-        key=lambda p: (
-            -mean(review_total(s) for _, s in p["reviews"]),
-            -mean(review_relevance(s) for _, s in p["reviews"]),
-            -p["submitted_days_before_close"],
-        ),
+        key=lambda p: (-final_total(p), -final_relevance(p), -p["submitted_days_before_close"]),
     )
 
 
@@ -213,6 +224,26 @@ class _Seeder:
     def load_users(self) -> None:
         for spec in data.STAFF:
             self.user(spec["email"], spec["full_name"], spec["role"], spec.get("locale", "en"), spec["timezone"])
+        db.session.flush()
+        for email, spec in data.EVALUATOR_PROFILES.items():
+            self.evaluator_profile(self.users[email], spec)
+
+    def evaluator_profile(self, user: User, spec: dict) -> None:
+        """The evaluator's profile, signed well before the first call they evaluated (once)."""
+        if db.session.scalar(select(EvaluatorProfile.id).where(EvaluatorProfile.user_id == user.id)):
+            return
+        profile = EvaluatorProfile(
+            user=user,
+            themes=spec["themes"],
+            languages=spec["languages"],
+            countries=spec["countries"],
+            past_employer_names=[],
+            declaration_signed_at=self.local(data.CLOSED_CALL["assigned"]) - dt.timedelta(days=10),
+            declaration_version=DECLARATION_VERSION,
+        )
+        profile.domains = [self.domains[number] for number in spec["domains"]]
+        db.session.add(profile)
+        self.created["evaluator_profiles"] += 1
 
     def load_organisations(self) -> None:
         for spec in data.ORGANISATIONS:
@@ -341,6 +372,7 @@ class _Seeder:
             created_at=created_at,
             updated_at=updated_at or submitted_at or created_at,
             submitted_at=submitted_at,
+            pipeline_version=1 if submitted_at is not None else None,  # the call's pipeline when it was submitted
         )
         proposal.country_rows = [ProposalCountry(country_code=code) for code, _ in spec["countries"]]
         confirmed_at = created_at + dt.timedelta(days=2)
@@ -384,6 +416,27 @@ class _Seeder:
             )
             self.created["snapshots"] += 1
         return proposal, True
+
+    def moderation(self, stage: EvaluationStage, proposal: Proposal, p: dict, at: dt.datetime) -> Moderation:
+        """The moderator's consensus of a proposal whose evaluators diverged (once)."""
+        moderation = db.session.scalar(
+            select(Moderation).where(Moderation.proposal_id == proposal.id, Moderation.stage_id == stage.id)
+        )
+        if moderation is not None:
+            return moderation
+        spec = p["consensus"]
+        moderation = Moderation(
+            proposal=proposal, stage=stage, moderator=self.manager, justification=spec["justification"], decided_at=at
+        )
+        for code, value in zip(CRITERIA, spec["scores"], strict=True):
+            moderation.scores.append(
+                ModerationScore(
+                    criterion=self.criteria[code], score=Decimal(value), comment=data.COMMENTS[code][value][0]
+                )
+            )
+        db.session.add(moderation)
+        self.created["moderations"] += 1
+        return moderation
 
     def assignment(
         self,
@@ -442,37 +495,46 @@ class _Seeder:
         closes_at, assigned_at, decided_at = call.closes_at, self.local(spec["assigned"]), self.local(spec["decided"])
         ranked = ranked_closed_call_proposals()
         awarded = [p for p in ranked if p["outcome"] == "award"]
+        statuses = {
+            "award": ProposalStatus.AWARDED,
+            "reserve": ProposalStatus.RESERVE,
+            "reject": ProposalStatus.REJECTED,
+        }
         for p in data.CLOSED_CALL_PROPOSALS:
             submitted_at = closes_at - dt.timedelta(days=p["submitted_days_before_close"], hours=3 + p["number"])
-            proposal, _ = self.proposal(
+            proposal, created = self.proposal(
                 call,
                 p,
-                status=ProposalStatus.AWARDED if p["outcome"] == "award" else ProposalStatus.REJECTED,
+                status=statuses[p["outcome"]],
                 created_at=submitted_at - dt.timedelta(days=30),
                 submitted_at=submitted_at,
                 updated_at=decided_at,
             )
             self.checks_passed(proposal, submitted_at)
+            assignments = []
             for i, (email, scores) in enumerate(p["reviews"]):
                 declared_at = assigned_at + dt.timedelta(days=1 + i, hours=p["number"] % 5)
-                self.assignment(
-                    stage,
-                    proposal,
-                    email,
-                    AssignmentStatus.SUBMITTED,
-                    scores,
-                    assigned_at=assigned_at,
-                    declared_at=declared_at,
-                    submitted_at=declared_at + dt.timedelta(days=8 + p["number"] % 7),
-                    variant=i + p["number"],
+                assignments.append(
+                    self.assignment(
+                        stage,
+                        proposal,
+                        email,
+                        AssignmentStatus.SUBMITTED,
+                        scores,
+                        assigned_at=assigned_at,
+                        declared_at=declared_at,
+                        submitted_at=declared_at + dt.timedelta(days=8 + p["number"] % 7),
+                        variant=i + p["number"],
+                    )
                 )
+            moderated_at = assigned_at + dt.timedelta(days=28)
+            moderation = self.moderation(stage, proposal, p, moderated_at) if "consensus" in p else None
             rank = ranked.index(p) + 1
-            total = mean(review_total(s) for _, s in p["reviews"])
-            relevance = mean(review_relevance(s) for _, s in p["reviews"])
+            total, relevance = final_total(p), final_relevance(p)
             if proposal.decision is None:
                 if p["outcome"] == "award":
                     reason = (
-                        f"Ranked {ordinal(rank)} of {len(ranked)} concept notes with a mean score of "
+                        f"Ranked {ordinal(rank)} of {len(ranked)} concept notes with a final score of "
                         f"{score_label(total)} of 50 (relevance {score_label(relevance)} of 30): above both "
                         "thresholds and within the budget envelope. Awarded at the requested amount."
                     )
@@ -491,8 +553,14 @@ class _Seeder:
                     )
                 )
                 self.created["decisions"] += 1
+            grant = None
             if p["outcome"] == "award":
-                self.grant(call, proposal, p, awarded.index(p) + 1, decided_at)
+                grant = self.grant(call, proposal, p, awarded.index(p) + 1, decided_at)
+            if created:
+                db.session.flush()
+                history.closed_call_proposal(
+                    self, call, proposal, p, assignments, moderation, grant, submitted_at=submitted_at
+                )
         db.session.flush()
         self.request_letters(call)
 

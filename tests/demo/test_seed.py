@@ -144,7 +144,7 @@ def test_seed_loads_the_demo_facility(session):
     stage = closed.concept_note_stage
     rows = {row.proposal.id: row for row in ranking(closed)}
     proposals = session.scalars(select(Proposal).where(Proposal.call_id == closed.id)).all()
-    assert {p.status for p in proposals} == {"awarded", "rejected"}
+    assert {p.status for p in proposals} == {"awarded", "reserve", "rejected"}
     assert sum(p.status == "rejected" for p in proposals) >= 3
     evaluator = user(session, "evaluator@demo.example")
     assert any(a.evaluator_id == evaluator.id for p in proposals for a in p.assignments)
@@ -161,12 +161,15 @@ def test_seed_loads_the_demo_facility(session):
         assert proposal.submitted_at < closed.closes_at
         assert proposal.updated_at.year == 2025  # last changed by the decision, not by the seed run
         row = rows[proposal.id]
-        assert proposal.decision.final_score == row.mean_total
+        assert proposal.decision.final_score == row.final_total
         assert proposal.decision.reason
         if proposal.status == "awarded":
             assert proposal.decision.outcome == "award"
             assert row.passes and row.within_envelope
             assert row.sections[0].mean >= 12 and row.mean_total >= 30
+        elif proposal.status == "reserve":
+            assert proposal.decision.outcome == "reserve"
+            assert row.passes and not row.within_envelope
         else:
             assert proposal.decision.outcome == "reject"
             assert not (row.passes and row.within_envelope)
