@@ -6,6 +6,7 @@ Like every operation: check, change, audit, flush; the render jobs are sent once
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -97,10 +98,18 @@ def decision_letter_context(document: Document) -> dict:
     contact = _contact(lead.id)
     config = current_app.config
     url = verification_url(document)
+    # The evaluation summary the applicant reads on the portal, annexed: final scores and comments per criterion,
+    # evaluators never named (portal.evaluation.summary); plain dicts for the sandbox.
+    from portal.evaluation.summary import applicant_summary  # evaluation imports this module (its decision hook)
+
+    summary = applicant_summary(proposal, document.language or "en")
+    evaluation = dataclasses.asdict(summary) if summary is not None else None
     return {
         "facility_name": config["FACILITY_NAME"],
         "signatory": config["FACILITY_SIGNATORY"],
         "letter_date": utcnow().date(),
+        "evaluation": evaluation,
+        "max_total": evaluation["stages"][-1]["max_total"] if evaluation and evaluation["stages"] else None,
         "reference": f"{proposal.reference}/DL-v{document.version}",
         "version": document.version,
         "outcome": decision.outcome,

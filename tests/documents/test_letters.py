@@ -5,6 +5,7 @@ call's letters."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from portal.core import storage
 from portal.core.audit import AuditEntry
@@ -207,3 +208,26 @@ def test_the_proposal_page_offers_the_decision_letter_to_its_addressee(client, l
         login(client, user)
         page = client.get(url).get_data(as_text=True)
         assert (f"/documents/{document.id}/download" in page) is shown, user
+
+
+def test_a_rejection_letter_annexes_the_evaluation_summary_without_naming_evaluators(
+    session, consortium, make_assignment, make_user
+):
+    from portal.evaluation import operations
+
+    evaluators = [make_user("evaluator", full_name="Nadia Reviewer"), make_user("evaluator", full_name="Omar Scorer")]
+    for evaluator in evaluators:
+        make_assignment(consortium.proposal, evaluator=evaluator, status="submitted", scores={"1.1": 2, "2.1": 3})
+    with session.no_autoflush:
+        operations.decide_proposal(
+            consortium.proposal, outcome="reject", reason="Below the relevance threshold.", by=consortium.manager
+        )
+    session.commit()
+    document = session.scalar(select(Document).where(Document.kind == "rejection_letter"))
+    assert document.status == "ready", document.error
+    text = " ".join(pdf_text(storage.get(document.storage_key)).split())
+    assert "evaluation summary" in text.lower()
+    assert "Comment on 1.1." in text and "Comment on 2.2." in text
+    assert "of 50" in text  # the grid's maximum, not a made-up one
+    for evaluator in evaluators:
+        assert evaluator.display_name not in text and evaluator.email not in text
