@@ -35,8 +35,11 @@ def _helpers() -> dict:
         # Called by the page header only, so e-mails and PDFs rendered with templates never query it.
         return operations.unread_count(current_user) if current_user.is_authenticated else 0
 
+    from portal.core.uploads import format_size
+
     return {
         "unread_notifications": unread_notifications,
+        "format_size": format_size,
         "message_status_label": lambda status: str(MESSAGE_STATUS_LABELS.get(status, status)),
     }
 

@@ -213,3 +213,22 @@ def test_the_outbox_lists_messages_for_administrators(app, make_user, client, lo
     html = client.get(f"/admin/outbox/{row.id}/html")
     assert html.headers["Content-Security-Policy"].startswith("sandbox")
     assert "https://portal.example/reset" in html.get_data(as_text=True)
+
+
+def test_a_message_with_an_attachment_shows_its_name_and_size_to_administrators(app, make_user, client, login):
+    user = make_user(email="receipt@ngo.example")
+    with app.test_request_context():
+        mail.send(
+            user.email,
+            "accounts_password_reset",
+            "en",
+            attachments=[mail.MailAttachment("receipt.pdf", "application/pdf", b"%PDF-1.7 " * 300)],
+            user=user,
+            link="https://portal.example/reset",
+            minutes=60,
+        )
+    db.session.commit()
+    login(client, make_user("admin"))
+    response = client.get(f"/admin/outbox/{_rows('receipt@ngo.example')[0].id}")
+    assert response.status_code == 200
+    assert "receipt.pdf (2.6 KB)" in response.get_data(as_text=True)
