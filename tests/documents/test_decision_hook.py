@@ -24,5 +24,5 @@ def test_deciding_to_reject_issues_the_rejection_letter(rq, session, proposal, r
     assert [(d.kind, d.version, d.status) for d in letters] == [("rejection_letter", 1, "ready")]
     text = " ".join(pdf_text(storage.get(letters[0].storage_key)).split())
     assert "Below the funding line after ranking." in text
-    assert f"{decision.final_score} / 100" in text  # the final score, as the ranking shows it
+    assert f"{decision.final_score} of 50" in text  # the final score, out of the grid's own maximum
     assert proposal.reference in text
