@@ -180,12 +180,16 @@ def confirm_shortlist(
         if line.shortlisted:
             continue
         proposal = line.row.proposal
+        summaries: dict[str, object] = {}  # one summary per language, not per recipient (it ranks the stage)
         for user in lead_contacts(proposal):
+            locale = user.locale or "en"
+            if locale not in summaries:
+                summaries[locale] = applicant_summary(proposal, locale)
             mail.send(
                 user.email,
                 "evaluation_not_shortlisted",
                 user.locale,
-                summary=applicant_summary(proposal, user.locale or "en"),
+                summary=summaries[locale],
                 user=user,
                 proposal=proposal,
                 call=call,

@@ -533,12 +533,16 @@ def decide_proposal(
     )
     letters.request_decision_letter(decision, by=by)  # a rejection or reserve-list letter (portal.documents)
     url = external_url("proposals.view", proposal_id=proposal.id)
+    summaries: dict[str, object] = {}  # one summary per language, not per recipient (it ranks the stage)
     for user in lead_contacts(proposal):
+        locale = user.locale or "en"
+        if locale not in summaries:
+            summaries[locale] = applicant_summary(proposal, locale)
         mail.send(
             user.email,
             "evaluation_decision",
             user.locale,
-            summary=applicant_summary(proposal, user.locale or "en"),
+            summary=summaries[locale],
             user=user,
             proposal=proposal,
             call=call,
