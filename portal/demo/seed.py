@@ -305,6 +305,9 @@ class _Seeder:
         # The usual pipeline: checks, concept note, full application (two-stage calls), moderation, decision.
         compose_default(call, by=self.manager, two_stage=spec.get("procedure") == "two_stage")
         db.session.refresh(call, ["stages"])
+        if spec["status"] in ("evaluation", "decided"):
+            # Reviews are due seven weeks after the deadline (the checks take the first two).
+            call.concept_note_stage.due_on = closes_at.date() + dt.timedelta(days=49)
         self.created["calls"] += 1
         return call
 

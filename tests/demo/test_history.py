@@ -4,6 +4,8 @@ read on the proposals' timelines as each reader may see it; the call under evalu
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -78,6 +80,10 @@ def test_the_evaluators_have_signed_profiles_and_the_second_call_is_in_evaluatio
     evaluation = session.scalar(select(Call).where(Call.reference == "MMD-GF-2026-01"))
     statuses = {a.status for p in evaluation.proposals for a in p.assignments}
     assert {"pending", "in_progress", "submitted"} <= statuses
+    # Its reviews are due a week from the day of seeding: the progress page has a date, and nobody is late yet.
+    due_on = evaluation.concept_note_stage.due_on
+    assert due_on is not None and due_on == evaluation.closes_at.date() + dt.timedelta(days=49)
+    assert due_on > dt.date.today()
 
 
 def test_a_second_run_adds_no_history(session):
