@@ -28,6 +28,8 @@ def test_manager_composes_the_pipeline(as_manager, call):
     base = f"/manage/calls/{call.id}/pipeline"
     page = as_manager.get(base)
     assert page.status_code == 200 and "Concept note evaluation" in page.text and "Current" in page.text
+    # A stage named after its kind is not followed by its kind again.
+    assert "(Concept note evaluation)" not in page.text
 
     added = as_manager.post(base + "/stages", data={"kind": "administrative_check", "template": ""})
     assert added.status_code == 302
