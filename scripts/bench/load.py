@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import requests
 
 LUA = Path(__file__).with_name("bench.lua")
@@ -63,7 +64,7 @@ class Measure:
     error: str = ""
 
 
-def sign_in(base_url: str, email: str, password: str) -> str:
+def sign_in(base_url: str, email: str, password: str, totp_secret: str | None = None) -> str:
     """The `Cookie` header of a session signed in as `email`, through the login form (with its CSRF token).
 
     Production cookies are `Secure`: a client on plain HTTP would not send them back, so the cookies are carried by
@@ -94,6 +95,29 @@ def sign_in(base_url: str, email: str, password: str) -> str:
     remember(response)
     if response.status_code != 302:
         raise RuntimeError(f"signing in as {email} answered {response.status_code}, not a redirect")
+    if "/login/two-factor" in response.headers.get("Location", ""):
+        # Managers sign in with a second factor in production (portal/accounts/two_factor.py).
+        if not totp_secret:
+            raise RuntimeError(f"{email} must give a two-factor code and the bench has no secret for it")
+        page = requests.get(f"{base_url}/login/two-factor", headers={"Cookie": cookie_header()}, timeout=30)
+        page.raise_for_status()
+        remember(page)
+        match = CSRF.search(page.text)
+        if not match:
+            raise RuntimeError("no CSRF token in the two-factor form")
+        # The code of the next time step: the one of this step may have been spent by the enrolment (a code works
+        # once), and the portal accepts one step of drift either way.
+        code = pyotp.TOTP(totp_secret).at(time.time() + 30)
+        response = requests.post(
+            f"{base_url}/login/two-factor",
+            data={"csrf_token": match.group(1) or match.group(2), "code": code},
+            headers={"Cookie": cookie_header()},
+            timeout=30,
+            allow_redirects=False,
+        )
+        remember(response)
+        if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
+            raise RuntimeError(f"the second step of signing in as {email} answered {response.status_code}")
     return cookie_header()
 
 
