@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Chromium and poppler for tests; node and npm fetch axe-core (package.json) for the accessibility tests.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 shared-mime-info \
             libmagic1
-TEST_DEBS := chromium poppler-utils postgresql-client redis-tools
+TEST_DEBS := chromium poppler-utils postgresql-client redis-tools redis-server
 
 .PHONY: run test lint format venv system-deps test-system-deps node-deps translations extract-messages migrate seed \
         worker beat clean bench bench-deps
