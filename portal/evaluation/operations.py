@@ -87,8 +87,8 @@ def assign_evaluator(proposal: Proposal, evaluator: User | None, *, by: User) ->
     if proposal.status not in ASSIGNABLE_STATUSES:
         raise EvaluationError(
             _l(
-                "Evaluators can only be assigned to proposals that are submitted or under review; "
-                "%(reference)s is “%(status)s”.",
+                "Evaluators can only be assigned to proposals that are submitted, through their checks or under "
+                "review; %(reference)s is “%(status)s”.",
                 reference=proposal.reference,
                 status=_status_label(proposal.status),
             )
@@ -165,7 +165,7 @@ def _create_assignment(
         status=AssignmentStatus.PENDING.value,
     )
     db.session.add(assignment)
-    if proposal.status == ProposalStatus.SUBMITTED:
+    if proposal.status != ProposalStatus.UNDER_REVIEW:  # submitted, or through its checks
         states.transition(proposal, ProposalStatus.UNDER_REVIEW, by=by, reason="first evaluator assigned")
     db.session.flush()
     audit.record(

@@ -28,7 +28,14 @@ from portal.proposals.models import Proposal, ProposalPartner, ProposalStatus
 
 CENT = Decimal("0.01")
 # Proposals whose evaluation can still be organised (assignments added or removed).
-ASSIGNABLE_STATUSES = (ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value)
+# Evaluators are assigned to a proposal once it is submitted, whether or not its pipeline checks it first: a proposal
+# that passed the administrative and eligibility checks is "admissible", then "eligible".
+ASSIGNABLE_STATUSES = (
+    ProposalStatus.SUBMITTED.value,
+    ProposalStatus.ADMISSIBLE.value,
+    ProposalStatus.ELIGIBLE.value,
+    ProposalStatus.UNDER_REVIEW.value,
+)
 
 
 def quantize(value: Decimal) -> Decimal:
@@ -125,8 +132,8 @@ def assignment_for_review(assignment_id: int) -> Assignment | None:
 
 
 def assignable_proposals(call: Call, stage: EvaluationStage | None = None) -> list[Proposal]:
-    """The call's proposals that are submitted or under review (in `stage`, when given), with their assignments and
-    evaluators."""
+    """The call's proposals that are submitted, through their checks or under review (in `stage`, when given), with
+    their assignments and evaluators."""
     condition = Proposal.call_id == call.id if stage is None else pipeline.proposals_in_stage(stage)
     return list(
         db.session.scalars(

@@ -80,7 +80,8 @@ def test_proposal_must_be_submitted_or_under_review(session, rq, call, make_prop
     with pytest.raises(operations.EvaluationError) as exc:
         operations.assign_evaluator(proposal, evaluator, by=manager)
     assert str(exc.value.message).startswith(
-        f"Evaluators can only be assigned to proposals that are submitted or under review; {proposal.reference} is “"
+        f"Evaluators can only be assigned to proposals that are submitted, through their checks or under review; "
+        f"{proposal.reference} is “"
     )
 
 

@@ -237,3 +237,20 @@ def test_staff_reach_the_checklists_from_the_proposal_page(client, sign_in, chec
     assert f"/manage/proposals/{proposal.id}/checks/administrative_check" in page.text
     sign_in(client, proposal.organisation.memberships[0].user)
     assert "/checks/administrative_check" not in client.get(f"/proposals/{proposal.id}").text
+
+
+def test_a_proposal_through_both_checks_gets_its_evaluators(checked_call, proposal, manager, make_evaluator):
+    """The checks come before the evaluation: an eligible proposal is offered to the automatic assignment and takes
+    an evaluator by hand, and its first evaluator puts it under review."""
+    from portal.evaluation import evaluator_operations, operations, pipeline
+
+    for kind in (ADMIN, ELIGIBILITY):
+        checks.save_answers(proposal, kind, _answers(checks.checklist(proposal, kind)), by=manager)
+        checks.conclude(proposal, kind, by=manager)
+    assert proposal.status == ProposalStatus.ELIGIBLE
+    make_evaluator()
+    stage = pipeline.scoring_stage_for(proposal)
+    assert proposal.id in evaluator_operations.plan_stage(stage).proposals
+
+    operations.assign_evaluator(proposal, make_evaluator(), by=manager)
+    assert proposal.status == ProposalStatus.UNDER_REVIEW
