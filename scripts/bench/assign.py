@@ -1,6 +1,5 @@
 """The automatic evaluator assignment of the BENCH-ASSIGN call: its eligible, unassigned proposals x 3 evaluators,
-through portal.evaluation.solver.propose_assignments (written separately; "solver not available" when it is not
-there). The plan is only proposed, never saved."""
+through the same `plan_stage` as the manager's automatic-assignment page. The plan is only proposed, never saved."""
 
 from __future__ import annotations
 
@@ -21,21 +20,18 @@ class AssignResult:
     seconds: float | None = None
     pairs: int | None = None
     unassignable: int | None = None
+    spread: int | None = None  # the largest difference between two evaluators' loads
     error: str = ""
 
 
 def bench_assignment(app, call_reference: str) -> AssignResult:
+    """What a manager waits for on the automatic-assignment page: `plan_stage` loads the stage's proposals with their
+    consortia and every evaluator with their profile, finds the conflicts of interest and solves."""
     result = AssignResult()
-    try:
-        from portal.evaluation.solver import propose_assignments
-    except Exception as exc:  # not written yet, or broken: the line says so, the benchmark goes on
-        result.error = f"solver not available ({type(exc).__name__}: {exc})"
-        return result
-    from portal.accounts.models import User
     from portal.calls.models import Call
     from portal.evaluation import pipeline
+    from portal.evaluation.evaluator_operations import plan_stage
     from portal.extensions import db
-    from portal.proposals.models import Proposal
 
     try:
         with app.app_context():
@@ -44,16 +40,13 @@ def bench_assignment(app, call_reference: str) -> AssignResult:
                 result.error = f"no call {call_reference} in the bench database"
                 return result
             stage = pipeline.stage_for_call(call)
-            eligible = select(Proposal).where(Proposal.call_id == call.id, Proposal.status == "eligible")
-            proposals = list(db.session.scalars(eligible.order_by(Proposal.id)))
-            active = select(User).where(User.role == "evaluator", User.active.is_(True))
-            evaluators = list(db.session.scalars(active.order_by(User.id)))
-            result.proposals, result.evaluators = len(proposals), len(evaluators)
             started = time.perf_counter()
-            plan = propose_assignments(stage, proposals, evaluators, per_proposal=PER_PROPOSAL)
+            planned = plan_stage(stage, per_proposal=PER_PROPOSAL)
             result.seconds = time.perf_counter() - started
-            result.pairs = len(plan.pairs)
-            result.unassignable = len(plan.unassignable)
+            result.proposals, result.evaluators = len(planned.proposals), len(planned.evaluators)
+            result.pairs = len(planned.plan.pairs)
+            result.unassignable = len(planned.plan.unassignable)
+            result.spread = planned.plan.load_spread
             db.session.rollback()
     except Exception as exc:
         log.exception("assignment benchmark failed")

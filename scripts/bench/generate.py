@@ -303,6 +303,44 @@ def generate(app, sizes: Sizes, seed: int = 42) -> dict[str, int]:
             ((i, applicants[i - 1], i, True) for i in range(1, sizes.organisations + 1)),
         )
 
+        # -- evaluators' profiles, signed, as the automatic assignment needs them: languages (all speak English, most
+        # French), expertise in one or two JVAP domains, countries, their organisation and sometimes a past employer
+        # (conflicts of interest the solver must respect) ---------------------------------------------------------
+        from portal.evaluation.evaluator_models import DECLARATION_VERSION
+
+        profile_domains: list[tuple[int, int]] = []
+        profile_employers: list[tuple[int, int]] = []
+
+        def profiles():
+            for pid, user_id in enumerate(evaluators, start=1):
+                languages = ["en", "fr"] if rng.random() < 0.7 else ["en"]
+                for domain_id in rng.sample(domains, k=min(len(domains), rng.choice([1, 2]))):
+                    profile_domains.append((pid, domain_id))
+                organisation = rng.randint(1, sizes.organisations) if rng.random() < 0.6 else None
+                if rng.random() < 0.3:
+                    profile_employers.append((pid, rng.randint(1, sizes.organisations)))
+                countries = rng.sample(AFRICA + EUROPE, k=3)
+                yield (pid, user_id, "", languages, countries, organisation, [], now, DECLARATION_VERSION, now)
+
+        copier.copy(
+            "evaluator_profiles",
+            [
+                "id",
+                "user_id",
+                "themes",
+                "languages",
+                "countries",
+                "organisation_id",
+                "past_employer_names",
+                "declaration_signed_at",
+                "declaration_version",
+                "updated_at",
+            ],
+            profiles(),
+        )
+        copier.copy("evaluator_domains", ["profile_id", "domain_id"], profile_domains)
+        copier.copy("evaluator_past_employers", ["profile_id", "organisation_id"], set(profile_employers))
+
         # -- proposals of the scored calls, then BENCH-ASSIGN's eligible ones -------------------------------------
         scored_calls = calls[:-1]
         decided = [c for c in scored_calls if c[3] == "decided"] or scored_calls[:1]

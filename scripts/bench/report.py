@@ -251,9 +251,11 @@ def write_report(path: Path, *, options, sizes: dict, generated_s, pages, letter
         v = below(assign.seconds, ASSIGN_S)
         verdicts.append(v)
         out += [
-            f"`propose_assignments` for the {assign.proposals:,} eligible proposals of BENCH-ASSIGN × 3 evaluators, "
-            f"among {assign.evaluators:,} evaluators: {_num(assign.seconds, 2)} s (target < {ASSIGN_S:g} s: {v}); "
-            f"{assign.pairs:,} pairs proposed, {assign.unassignable:,} proposals left unassignable.",
+            f"`plan_stage` (what the manager's automatic-assignment page runs: loading the proposals, their "
+            f"consortia and the evaluators' profiles, finding conflicts of interest, solving) for the "
+            f"{assign.proposals:,} eligible proposals of BENCH-ASSIGN × 3 evaluators, among {assign.evaluators:,} "
+            f"evaluators: {_num(assign.seconds, 2)} s (target < {ASSIGN_S:g} s: {v}); {assign.pairs:,} pairs proposed, "
+            f"{assign.unassignable:,} evaluators missing, loads differing by at most {assign.spread}.",
         ]
 
     out += ["", "## Portfolio dashboard aggregates", ""]
