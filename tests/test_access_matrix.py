@@ -846,3 +846,41 @@ def test_an_evaluator_never_sees_another_evaluators_draft(app, world, login, mak
     owner = app.test_client()
     login(owner, second)
     assert secret in owner.get(theirs).get_data(as_text=True)
+
+
+def test_swapped_ids_reveal_nothing(app, world, login):
+    """An attachment id put under another proposal, or under the evaluator's own assignment of another proposal, is
+    404 even for someone who may read both proposals."""
+    from flask import url_for
+
+    key = storage.new_key("attachments", ".pdf")
+    storage.put(key, b"%PDF-1.7\n% another proposal's attachment\n")
+    foreign = ProposalAttachment(
+        proposal_id=world["draft"],
+        kind="other",
+        title="Budget notes",
+        filename="notes.pdf",
+        content_type="application/pdf",
+        size=41,
+        sha256="0" * 64,
+        storage_key=key,
+    )
+    db.session.add(foreign)
+    db.session.commit()
+    with app.test_request_context():
+        lead_swaps = [
+            url_for("proposals.download_attachment", proposal_id=world["draft"], attachment_id=world["attachment"]),
+            url_for("proposals.download_attachment", proposal_id=world["under_review"], attachment_id=foreign.id),
+        ]
+        evaluator_swap = url_for("evaluation.document", assignment_id=world["assignment"], attachment_id=foreign.id)
+        evaluator_own = url_for(
+            "evaluation.document", assignment_id=world["assignment"], attachment_id=world["attachment"]
+        )
+    lead = app.test_client()
+    login(lead, db.session.get(User, world["users"]["applicant"]))
+    for url in lead_swaps:
+        assert lead.get(url).status_code == 404, url
+    evaluator = app.test_client()
+    login(evaluator, db.session.get(User, world["users"]["evaluator"]))
+    assert evaluator.get(evaluator_own).status_code == 200
+    assert evaluator.get(evaluator_swap).status_code == 404

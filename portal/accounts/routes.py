@@ -190,7 +190,9 @@ def confirm_email(token: str):
     try:
         user, next_path = confirmation.confirmation_for_token(token)
     except confirmation.AlreadyConfirmedError as err:
-        return _message_page(_("This link cannot be used"), err.message, url_for("accounts.login"), _("Sign in"), 410)
+        return _message_page(
+            _("Your address is already confirmed"), err.message, url_for("accounts.login"), _("Sign in"), 410
+        )
     except AccountError as err:
         return _message_page(
             _("This link cannot be used"),
