@@ -63,6 +63,12 @@ class Config:
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)  # seconds
     INVITATION_MAX_AGE_DAYS = _int("INVITATION_MAX_AGE_DAYS", 14)
+    # Lifetime of the link that confirms the address of a new account (seconds; two days by default).
+    EMAIL_CONFIRMATION_MAX_AGE = _int("EMAIL_CONFIRMATION_MAX_AGE", 2 * 24 * 3600)
+    # Keys that encrypt secrets stored in the database (TOTP secrets): comma-separated Fernet keys, the first
+    # encrypts, all decrypt (rotation: portal/core/crypto.py). Empty: a key derived from SECRET_KEY, for development
+    # and tests only (whoever has SECRET_KEY has it); production refuses to start without this.
+    DATA_ENCRYPTION_KEYS = _env("DATA_ENCRYPTION_KEYS", "")
     # The largest file a person may upload (checked by portal/core/uploads.py, with a message naming the file), and
     # the largest request body: room for three such files and the rest of the form (larger: the 413 page).
     UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
@@ -192,6 +198,23 @@ class ProductionConfig(Config):
             raise RuntimeError("Refusing to start: production needs DATABASE_URL pointing at PostgreSQL.")
         if not {"manager", "admin"} <= set(self.TWO_FACTOR_REQUIRED_ROLES):
             raise RuntimeError("Refusing to start: TWO_FACTOR_REQUIRED_ROLES must include manager and admin.")
+        self._check_encryption_keys()
+
+    def _check_encryption_keys(self) -> None:
+        from cryptography.fernet import Fernet
+
+        keys = [k.strip() for k in self.DATA_ENCRYPTION_KEYS.split(",") if k.strip()]
+        if not keys:
+            raise RuntimeError(
+                "Refusing to start: set DATA_ENCRYPTION_KEYS (Fernet keys; see .env.example) to encrypt stored secrets."
+            )
+        try:
+            for key in keys:
+                Fernet(key)
+        except ValueError:
+            raise RuntimeError(
+                "Refusing to start: DATA_ENCRYPTION_KEYS must hold Fernet keys (32 url-safe base64-encoded bytes)."
+            ) from None
 
 
 CONFIGS = {

@@ -39,7 +39,11 @@ ROLES = (
     "applicant",  # member of the lead organisation of every proposal and grant below
     "other_applicant",  # member of an unrelated organisation
     "partner",  # member of a co-beneficiary organisation of the grant
+    "co_applicant",  # member of a co-applicant organisation of the draft and the proposal under review, with a section
+    "co_applicant_no_sections",  # the same relation, no section given to it
     "evaluator",  # assigned to the proposal under review, no conflict declared
+    "pending_evaluator",  # assigned to the proposal under review, has not yet declared (no) conflict
+    "conflicted_evaluator",  # was assigned to the proposal under review and declared a conflict of interest
     "unassigned_evaluator",
     "manager",
     "admin",
@@ -59,13 +63,40 @@ PUBLIC = expect(OK)
 SIGNED_IN = expect(OK, anonymous=LOGIN)
 STAFF = expect(FORBIDDEN, anonymous=LOGIN, manager=OK, admin=OK)
 ADMIN = expect(FORBIDDEN, anonymous=LOGIN, admin=OK)
-EVALUATORS = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluator=OK)
-# The assigned evaluator's own assignment: others who are signed in may not know it exists.
-OWN_ASSIGNMENT = expect(FORBIDDEN, anonymous=LOGIN, evaluator=OK, unassigned_evaluator=HIDDEN)
-APPLICANT_ONLY = expect(FORBIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=OK, partner=OK)
+EVALUATOR_ROLES = ("evaluator", "pending_evaluator", "conflicted_evaluator", "unassigned_evaluator")
+CO_APPLICANTS = ("co_applicant", "co_applicant_no_sections")
+EVALUATORS = expect(FORBIDDEN, anonymous=LOGIN, **dict.fromkeys(EVALUATOR_ROLES, OK))
+# The assigned evaluator's own assignment: other evaluators (those of the same proposal too) may not know it exists.
+OWN_ASSIGNMENT = expect(FORBIDDEN, anonymous=LOGIN, **dict.fromkeys(EVALUATOR_ROLES, HIDDEN) | {"evaluator": OK})
+APPLICANT_ONLY = expect(
+    FORBIDDEN, anonymous=LOGIN, applicant=OK, other_applicant=OK, partner=OK, **dict.fromkeys(CO_APPLICANTS, OK)
+)
 LEAD_MEMBERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK)
-# The consortium of the draft: its lead's members only; staff see the proposal but do not build its consortium.
-CONSORTIUM_LEAD = expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN)
+# The consortium of the draft: its lead's members only; staff and co-applicants see the proposal but do not build
+# its consortium.
+CONSORTIUM_LEAD = expect(
+    HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN, **dict.fromkeys(CO_APPLICANTS, FORBIDDEN)
+)
+# The draft's form: the lead, and a co-applicant given a section (the one without may see the proposal, not edit it).
+DRAFT_CONTRIBUTORS = expect(
+    HIDDEN,
+    anonymous=LOGIN,
+    applicant=OK,
+    co_applicant=OK,
+    co_applicant_no_sections=FORBIDDEN,
+    manager=FORBIDDEN,
+    admin=FORBIDDEN,
+)
+# Only the lead's members act on the draft as a whole (submit, the budget); co-applicants see it.
+DRAFT_LEAD = expect(
+    HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN, **dict.fromkeys(CO_APPLICANTS, FORBIDDEN)
+)
+# Reading a proposal under review: the consortium (lead and co-applicants), staff, and the evaluator who declared no
+# conflict. An evaluator who has not declared yet, or declared a conflict, may not know more than the declaration
+# page shows (404).
+PROPOSAL_READERS = expect(
+    HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK, **dict.fromkeys(CO_APPLICANTS, OK)
+)
 # The invitation of the "partner" organisation to the draft's consortium: its members only.
 INVITED_MEMBERS = expect(HIDDEN, anonymous=LOGIN, partner=OK)
 # The JSON API reads bearer tokens only (tests/api cover tokens): signed in or not, without one it is 401.
@@ -77,7 +108,27 @@ GRANT_LEAD_OR_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=FORB
 # Staff pages of a grant reached by its participants too (403) but hidden from everyone else (404).
 GRANT_STAFF = expect(HIDDEN, anonymous=LOGIN, applicant=FORBIDDEN, partner=FORBIDDEN, manager=OK, admin=OK)
 # A proposal's clarifications: staff and the lead's users; its evaluator sees the proposal but not them.
-CLARIFICATION_READERS = expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=FORBIDDEN, manager=OK, admin=OK)
+CLARIFICATION_READERS = expect(
+    HIDDEN,
+    anonymous=LOGIN,
+    applicant=OK,
+    evaluator=FORBIDDEN,
+    manager=OK,
+    admin=OK,
+    **dict.fromkeys(CO_APPLICANTS, FORBIDDEN),
+)
+
+# The internal discussion: staff; the assigned evaluator knows the proposal (403), those who have not declared no
+# conflict may not (404).
+THREAD = expect(
+    FORBIDDEN,
+    anonymous=LOGIN,
+    unassigned_evaluator=HIDDEN,
+    pending_evaluator=HIDDEN,
+    conflicted_evaluator=HIDDEN,
+    manager=OK,
+    admin=OK,
+)
 
 # (endpoint, method) -> (url arguments from the world, expected outcome per role)
 RULES: dict[tuple[str, str], tuple[dict, dict]] = {
@@ -95,6 +146,11 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("accounts.forgot_password", "POST"): ({}, PUBLIC),
     ("accounts.reset_password", "GET"): ({"token": "forged"}, PUBLIC),
     ("accounts.reset_password", "POST"): ({"token": "forged"}, PUBLIC),
+    ("accounts.check_inbox", "GET"): ({}, PUBLIC),
+    ("accounts.confirm_email", "GET"): ({"token": "forged"}, PUBLIC),
+    ("accounts.confirm_email", "POST"): ({"token": "forged"}, PUBLIC),
+    ("accounts.resend_confirmation", "GET"): ({}, PUBLIC),
+    ("accounts.resend_confirmation", "POST"): ({}, PUBLIC),
     ("accounts.accept_invitation", "GET"): ({"token": "@invitation_token"}, PUBLIC),
     ("accounts.accept_invitation", "POST"): ({"token": "forged"}, PUBLIC),
     ("accounts.account", "GET"): ({}, SIGNED_IN),
@@ -198,59 +254,26 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("proposals.dashboard", "GET"): ({}, SIGNED_IN),
     ("proposals.start", "GET"): ({"call_id": "@call"}, APPLICANT_ONLY),
     ("proposals.start", "POST"): ({"call_id": "@call"}, APPLICANT_ONLY),
-    ("proposals.view", "GET"): (
-        {"proposal_id": "@under_review"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
-    ),
-    ("proposals.edit", "GET"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.edit", "POST"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.overview", "GET"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.check", "GET"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.edit_section", "GET"): (
-        {"proposal_id": "@draft", "key": "summary"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.edit_section", "POST"): (
-        {"proposal_id": "@draft", "key": "summary"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    ("proposals.submit", "POST"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
-    # the budget: the lead edits, staff read (POST 403); others may not know the draft exists
+    ("proposals.view", "GET"): ({"proposal_id": "@under_review"}, PROPOSAL_READERS),
+    ("proposals.edit", "GET"): ({"proposal_id": "@draft"}, DRAFT_CONTRIBUTORS),
+    ("proposals.edit", "POST"): ({"proposal_id": "@draft"}, DRAFT_CONTRIBUTORS),
+    ("proposals.overview", "GET"): ({"proposal_id": "@draft"}, DRAFT_CONTRIBUTORS),
+    ("proposals.check", "GET"): ({"proposal_id": "@draft"}, DRAFT_CONTRIBUTORS),
+    ("proposals.edit_section", "GET"): ({"proposal_id": "@draft", "key": "summary"}, DRAFT_CONTRIBUTORS),
+    ("proposals.edit_section", "POST"): ({"proposal_id": "@draft", "key": "summary"}, DRAFT_CONTRIBUTORS),
+    ("proposals.submit", "POST"): ({"proposal_id": "@draft"}, DRAFT_LEAD),
+    # the budget: the lead edits, staff and co-applicants read (POST 403); others may not know the draft exists
     ("proposals.budget", "GET"): (
         {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=OK, admin=OK),
+        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=OK, admin=OK, **dict.fromkeys(CO_APPLICANTS, OK)),
     ),
-    ("proposals.budget", "POST"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
+    ("proposals.budget", "POST"): ({"proposal_id": "@draft"}, DRAFT_LEAD),
     # proposals: attachments, withdrawal, two stages (portal/proposals/submission_routes.py)
-    ("proposals.attachments", "GET"): (
-        {"proposal_id": "@under_review"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
-    ),
-    ("proposals.attachments", "POST"): (
-        {"proposal_id": "@draft"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, manager=FORBIDDEN, admin=FORBIDDEN),
-    ),
+    ("proposals.attachments", "GET"): ({"proposal_id": "@under_review"}, PROPOSAL_READERS),
+    ("proposals.attachments", "POST"): ({"proposal_id": "@draft"}, DRAFT_CONTRIBUTORS),
     ("proposals.download_attachment", "GET"): (
         {"proposal_id": "@under_review", "attachment_id": "@attachment"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
+        PROPOSAL_READERS,
     ),
     ("proposals.withdraw", "GET"): (
         {"proposal_id": "@submitted"},
@@ -283,14 +306,8 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.decide", "POST"): ({"proposal_id": "@under_review"}, STAFF),
     # evaluation: internal discussion, clarifications, timeline (portal/evaluation/thread_routes.py). The world's
     # stage keeps its evaluators out of the discussion: the assigned evaluator sees the proposal but not the thread.
-    ("evaluation.thread", "GET"): (
-        {"proposal_id": "@under_review"},
-        expect(FORBIDDEN, anonymous=LOGIN, unassigned_evaluator=HIDDEN, manager=OK, admin=OK),
-    ),
-    ("evaluation.thread", "POST"): (
-        {"proposal_id": "@under_review"},
-        expect(FORBIDDEN, anonymous=LOGIN, unassigned_evaluator=HIDDEN, manager=OK, admin=OK),
-    ),
+    ("evaluation.thread", "GET"): ({"proposal_id": "@under_review"}, THREAD),
+    ("evaluation.thread", "POST"): ({"proposal_id": "@under_review"}, THREAD),
     ("evaluation.clarifications", "GET"): ({"proposal_id": "@under_review"}, CLARIFICATION_READERS),
     ("evaluation.clarification", "GET"): (
         {"proposal_id": "@under_review", "request_id": "@clarification"},
@@ -298,7 +315,15 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ),
     ("evaluation.clarification", "POST"): (
         {"proposal_id": "@under_review", "request_id": "@clarification"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=FORBIDDEN, manager=FORBIDDEN, admin=FORBIDDEN),
+        expect(
+            HIDDEN,
+            anonymous=LOGIN,
+            applicant=OK,
+            evaluator=FORBIDDEN,
+            manager=FORBIDDEN,
+            admin=FORBIDDEN,
+            **dict.fromkeys(CO_APPLICANTS, FORBIDDEN),
+        ),
     ),
     ("evaluation.clarification_file", "GET"): (
         {"proposal_id": "@under_review", "request_id": "@answered_clarification"},
@@ -310,10 +335,7 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
         {"proposal_id": "@under_review", "request_id": "@clarification"},
         STAFF,
     ),
-    ("evaluation.proposal_timeline", "GET"): (
-        {"proposal_id": "@under_review"},
-        expect(HIDDEN, anonymous=LOGIN, applicant=OK, evaluator=OK, manager=OK, admin=OK),
-    ),
+    ("evaluation.proposal_timeline", "GET"): ({"proposal_id": "@under_review"}, PROPOSAL_READERS),
     ("evaluation.profile", "GET"): ({}, EVALUATORS),
     ("evaluation.profile", "POST"): ({}, EVALUATORS),
     ("evaluation.sign_declaration", "GET"): ({}, EVALUATORS),
@@ -362,10 +384,7 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("evaluation.committee_xlsx", "GET"): ({"call_id": "@call"}, STAFF),
     ("evaluation.committee_pdf", "GET"): ({"call_id": "@call"}, STAFF),
     # grants and documents
-    ("grants.list_grants", "GET"): (
-        {},
-        expect(OK, anonymous=LOGIN, evaluator=FORBIDDEN, unassigned_evaluator=FORBIDDEN),
-    ),
+    ("grants.list_grants", "GET"): ({}, expect(OK, anonymous=LOGIN, **dict.fromkeys(EVALUATOR_ROLES, FORBIDDEN))),
     ("grants.view", "GET"): (
         {"grant_id": "@grant"},
         expect(HIDDEN, anonymous=LOGIN, applicant=OK, partner=OK, manager=OK, admin=OK),
@@ -443,7 +462,11 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "applicant": make_user("applicant"),
         "other_applicant": make_user("applicant"),
         "partner": make_user("applicant"),
+        "co_applicant": make_user("applicant"),
+        "co_applicant_no_sections": make_user("applicant"),
         "evaluator": make_user("evaluator"),
+        "pending_evaluator": make_user("evaluator"),
+        "conflicted_evaluator": make_user("evaluator"),
         "unassigned_evaluator": make_user("evaluator"),
         "manager": make_user("manager"),
         "admin": make_user("admin"),
@@ -456,6 +479,29 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
     draft = make_proposal(call, organisation=org_a)
     under_review = make_proposal(call, organisation=org_a, status=ProposalStatus.UNDER_REVIEW)
     assignment = make_assignment(under_review, evaluator=users["evaluator"], status=AssignmentStatus.IN_PROGRESS)
+    own_pending = make_assignment(under_review, evaluator=users["pending_evaluator"], status=AssignmentStatus.PENDING)
+    own_conflict = make_assignment(
+        under_review, evaluator=users["conflicted_evaluator"], status=AssignmentStatus.CONFLICT
+    )
+    own_conflict.declared_at = utcnow()
+    own_conflict.conflict_reason = "I advised the lead organisation last year."
+    # Two co-applicant organisations, accepted in the consortium of the draft and of the proposal under review: one
+    # was given the summary section to write, the other none.
+    org_co = make_org(members=[users["co_applicant"]], country="ML")
+    org_co_bare = make_org(members=[users["co_applicant_no_sections"]], country="NE")
+    for proposal in (draft, under_review):
+        db.session.add_all(
+            [
+                ProposalPartner(
+                    proposal=proposal,
+                    organisation=org_co,
+                    role="co_applicant",
+                    status="accepted",
+                    editable_sections=["summary"],
+                ),
+                ProposalPartner(proposal=proposal, organisation=org_co_bare, role="co_applicant", status="accepted"),
+            ]
+        )
     other = make_proposal(call, organisation=org_a, status=ProposalStatus.UNDER_REVIEW)
     pending = make_assignment(other, evaluator=users["evaluator"], status=AssignmentStatus.PENDING)
     awarded = make_proposal(call, organisation=org_a, status=ProposalStatus.AWARDED)
@@ -567,6 +613,8 @@ def world(make_user, make_org, make_call, make_proposal, make_assignment):
         "under_review": under_review.id,
         "assignment": assignment.id,
         "pending_assignment": pending.id,
+        "own_pending_assignment": own_pending.id,
+        "own_conflict_assignment": own_conflict.id,
         "grant": grant.id,
         "document": document.id,
         "report": grant_report.id,
@@ -706,3 +754,133 @@ def test_access(app, world, login, endpoint, method):
             db.session.remove()
             savepoint.rollback()
     assert seen == expected, f"{method} {url}"
+
+
+# -- evaluators see nothing of a proposal before declaring no conflict, and never another evaluator's draft ---------
+
+
+def test_evaluators_see_nothing_of_a_proposal_before_declaring_no_conflict(app, world, login):
+    """The pending and the conflicted evaluator, on their own assignment: the declaration page (only what a
+    declaration needs: reference, title, call, consortium) and nothing else: no scoring page, no document, no
+    proposal page, attachment, download or timeline."""
+    from flask import url_for
+
+    from portal.proposals.models import Proposal
+
+    proposal = db.session.get(Proposal, world["under_review"])
+    summary = proposal.summary
+    with app.test_request_context():
+        own = {
+            role: world[f"own_{kind}_assignment"] for role, kind in (("pending", "pending"), ("conflict", "conflict"))
+        }
+        urls = {
+            role: {
+                "declare": url_for("evaluation.declare", assignment_id=own[role]),
+                "score": url_for("evaluation.score", assignment_id=own[role]),
+                "document": url_for("evaluation.document", assignment_id=own[role], attachment_id=world["attachment"]),
+            }
+            for role in own
+        }
+        proposal_pages = [
+            url_for("proposals.view", proposal_id=proposal.id),
+            url_for("proposals.attachments", proposal_id=proposal.id),
+            url_for("proposals.download_attachment", proposal_id=proposal.id, attachment_id=world["attachment"]),
+            url_for("evaluation.proposal_timeline", proposal_id=proposal.id),
+        ]
+
+    pending = app.test_client()
+    login(pending, db.session.get(User, world["users"]["pending_evaluator"]))
+    page = pending.get(urls["pending"]["declare"])
+    assert page.status_code == 200
+    assert proposal.title in page.get_data(as_text=True)
+    assert summary not in page.get_data(as_text=True)
+    for method in ("GET", "POST"):
+        response = pending.open(urls["pending"]["score"], method=method, data={})
+        assert (response.status_code, response.headers["Location"]) == (302, urls["pending"]["declare"])
+    assert pending.get(urls["pending"]["document"]).status_code == 404
+    for url in proposal_pages:
+        assert pending.get(url).status_code == 404, url
+
+    conflicted = app.test_client()
+    login(conflicted, db.session.get(User, world["users"]["conflicted_evaluator"]))
+    response = conflicted.get(urls["conflict"]["declare"])
+    assert response.status_code == 302 and response.headers["Location"] == "/evaluation"
+    for method in ("GET", "POST"):
+        assert conflicted.open(urls["conflict"]["score"], method=method, data={}).status_code == 404
+    assert conflicted.get(urls["conflict"]["document"]).status_code == 404
+    for url in proposal_pages:
+        assert conflicted.get(url).status_code == 404, url
+
+
+def test_an_evaluator_never_sees_another_evaluators_draft(app, world, login, make_user, make_assignment):
+    """A second evaluator, who declared no conflict and saved a draft: the first evaluator of the same proposal (and
+    every other evaluator) gets 404 for it, and finds its comments on none of the pages they may open."""
+    from flask import url_for
+
+    from portal.proposals.models import Proposal
+
+    proposal = db.session.get(Proposal, world["under_review"])
+    second = make_user("evaluator")
+    draft = make_assignment(proposal, evaluator=second, status=AssignmentStatus.IN_PROGRESS, scores={})
+    secret = "Draft of the second evaluator: weak budget justification."
+    for entry in draft.scores:
+        entry.comment = secret
+    db.session.commit()
+    with app.test_request_context():
+        theirs = url_for("evaluation.score", assignment_id=draft.id)
+        mine = [
+            url_for("evaluation.score", assignment_id=world["assignment"]),
+            url_for("evaluation.queue"),
+            url_for("proposals.view", proposal_id=proposal.id),
+            url_for("evaluation.proposal_timeline", proposal_id=proposal.id),
+        ]
+    for role in ("evaluator", "pending_evaluator", "conflicted_evaluator", "unassigned_evaluator"):
+        client = app.test_client()
+        login(client, db.session.get(User, world["users"][role]))
+        for method in ("GET", "POST"):
+            assert client.open(theirs, method=method, data={}).status_code == 404, role
+        for url in mine:
+            response = client.get(url)
+            assert secret not in response.get_data(as_text=True), (role, url)
+    # the owner does see it
+    owner = app.test_client()
+    login(owner, second)
+    assert secret in owner.get(theirs).get_data(as_text=True)
+
+
+def test_swapped_ids_reveal_nothing(app, world, login):
+    """An attachment id put under another proposal, or under the evaluator's own assignment of another proposal, is
+    404 even for someone who may read both proposals."""
+    from flask import url_for
+
+    key = storage.new_key("attachments", ".pdf")
+    storage.put(key, b"%PDF-1.7\n% another proposal's attachment\n")
+    foreign = ProposalAttachment(
+        proposal_id=world["draft"],
+        kind="other",
+        title="Budget notes",
+        filename="notes.pdf",
+        content_type="application/pdf",
+        size=41,
+        sha256="0" * 64,
+        storage_key=key,
+    )
+    db.session.add(foreign)
+    db.session.commit()
+    with app.test_request_context():
+        lead_swaps = [
+            url_for("proposals.download_attachment", proposal_id=world["draft"], attachment_id=world["attachment"]),
+            url_for("proposals.download_attachment", proposal_id=world["under_review"], attachment_id=foreign.id),
+        ]
+        evaluator_swap = url_for("evaluation.document", assignment_id=world["assignment"], attachment_id=foreign.id)
+        evaluator_own = url_for(
+            "evaluation.document", assignment_id=world["assignment"], attachment_id=world["attachment"]
+        )
+    lead = app.test_client()
+    login(lead, db.session.get(User, world["users"]["applicant"]))
+    for url in lead_swaps:
+        assert lead.get(url).status_code == 404, url
+    evaluator = app.test_client()
+    login(evaluator, db.session.get(User, world["users"]["evaluator"]))
+    assert evaluator.get(evaluator_own).status_code == 200
+    assert evaluator.get(evaluator_swap).status_code == 404

@@ -79,9 +79,10 @@ def test_call_to_award_letter(app, session, make_user, outbox):
     assert call.status == "published"
     assert "Diaspora engagement for development" in text(app.test_client().get("/calls"))
 
-    # 2. An applicant registers, creates their organisation, drafts, fixes what validation reports, submits.
-    applicant = app.test_client()
-    response = applicant.post(
+    # 2. An applicant registers, confirms her address from the e-mail, signs in, creates her organisation, drafts,
+    # fixes what validation reports, submits.
+    registration = app.test_client()
+    response = registration.post(
         "/register",
         data={
             "email": "amina@ngo.example",
@@ -90,7 +91,10 @@ def test_call_to_award_letter(app, session, make_user, outbox):
             "confirm": "a-long-enough-password",
         },
     )
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/register/check-inbox"
+    confirm = re.search(r"https?://\S+(/register/confirm/\S+)", outbox[-1].text).group(1)
+    assert registration.post(confirm).headers["Location"] == "/login"
+    applicant = sign_in(app, "amina@ngo.example", "a-long-enough-password")
     response = applicant.post(
         "/organisations/new",
         data={
@@ -246,6 +250,7 @@ def test_call_to_award_letter(app, session, make_user, outbox):
         "call.created",
         "call.published",
         "user.register",
+        "user.email_confirm",
         "organisation.create",
         "proposal.created",
         "proposal.submitted",

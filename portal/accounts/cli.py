@@ -1,4 +1,5 @@
-"""Operator commands of the accounts area: `flask --app wsgi accounts reset-two-factor EMAIL --reason "..."`."""
+"""Operator commands of the accounts area: `flask --app wsgi accounts reset-two-factor EMAIL --reason "..."`,
+`flask --app wsgi accounts rotate-encryption`."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def reset_two_factor_command(email: str, reason: str) -> None:
         raise click.ClickException(err.message) from err
     db.session.commit()
     click.echo(f"Two-factor authentication removed for {user.email}; their sessions have ended.")
+
+
+@bp.cli.command("rotate-encryption")
+def rotate_encryption_command() -> None:
+    """Re-encrypt the stored secrets with the first key of DATA_ENCRYPTION_KEYS (after adding a new key first)."""
+    count = two_factor.rotate_encryption()
+    db.session.commit()
+    click.echo(f"{count} two-factor secret(s) encrypted again with the first key.")

@@ -197,3 +197,15 @@ class TwoFactorDisableForm(FlaskForm):
 class RecoveryCodesForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     submit = SubmitField(_l("Make new recovery codes"))
+
+
+# -- confirming the address of a new account -----------------------------------------------------------------------
+
+
+class ConfirmEmailForm(FlaskForm):
+    submit = SubmitField(_l("Confirm my address"))
+
+
+class ResendConfirmationForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField(_l("Send me a new link"))

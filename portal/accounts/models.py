@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.crypto import EncryptedText
 from portal.core.db import utcnow
 from portal.extensions import db
 
@@ -46,10 +47,16 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # When the owner proved the address is theirs (ASVS 2.2.3, no enumeration through registration). Self-registration
+    # leaves it empty until the link e-mailed to the address is opened (portal/accounts/confirmation.py); accounts
+    # made any other way (an invitation link, which the address received; an operator; the demo) are confirmed when
+    # they are made (see __init__). An unconfirmed account cannot sign in.
+    email_confirmed_at: Mapped[dt.datetime | None]
     # Two-factor authentication (TOTP, RFC 6238; portal/accounts/two_factor.py): the shared secret (base32), set at
-    # enrolment and confirmed by a first code; the last time step accepted (a code is good once); the SHA-256 of
-    # each unused recovery code.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # enrolment and confirmed by a first code, stored encrypted (Fernet, keys in DATA_ENCRYPTION_KEYS,
+    # portal/core/crypto.py); the last time step accepted (a code is good once); the SHA-256 of each unused
+    # recovery code (random codes, kept hashed, never encrypted: nothing needs them back).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText(255))
     totp_enabled_at: Mapped[dt.datetime | None]
     totp_last_step: Mapped[int | None]
     recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON)
@@ -57,6 +64,12 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role_known"),)
+
+    def __init__(self, **kwargs) -> None:
+        # Confirmed unless the caller says otherwise (self-registration passes email_confirmed_at=None). Not a
+        # column default: the ORM would apply a default to an explicit None as well.
+        kwargs.setdefault("email_confirmed_at", utcnow())
+        super().__init__(**kwargs)
 
     # -- passwords (argon2id through argon2-cffi) --
     def set_password(self, password: str) -> None:
@@ -108,6 +121,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     # -- roles --
     def has_role(self, *roles: str) -> bool:

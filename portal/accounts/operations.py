@@ -46,6 +46,10 @@ class InvitationError(AccountError):
     pass
 
 
+class UnconfirmedError(AccountError):
+    """The password was right but the account's address is not yet confirmed."""
+
+
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
@@ -67,21 +71,46 @@ def check_new_password(password: str, *, email: str = "", full_name: str = "") -
 # -- registration and sign-in ------------------------------------------------------------------------------------
 
 
-def register_user(email: str, full_name: str, password: str, *, locale: str = "en") -> User:
-    """Self-registration: always an applicant."""
+def register_user(
+    email: str, full_name: str, password: str, *, locale: str = "en", address_proved: bool = False, next_path=None
+) -> User | None:
+    """Self-registration (always an applicant), answering the same way whether or not the address has an account
+    (ASVS 2.2.3): the same work is done in both cases (the password hashed, one e-mail written to the outbox, one
+    audit entry) and only the address's owner learns, by e-mail, which it was (portal/accounts/confirmation.py).
+
+    A new address gets an unconfirmed account and a confirmation link (returned: the new user); an address with an
+    account gets a message saying someone tried to register with it (returned: None). `address_proved` (the person
+    came from an invitation link sent to this address) creates the account confirmed, without an e-mail."""
+    from portal.accounts import confirmation
+
     email = normalise_email(email)
     check_new_password(password, email=email, full_name=full_name)
-    if find_user(email) is not None:
-        raise AccountError(
-            _("An account with this e-mail address already exists. Sign in or reset your password."), field="email"
-        )
-    user = User(email=email, full_name=full_name.strip(), role=Role.APPLICANT.value, locale=locale)
-    user.set_password(password)
-    db.session.add(user)
+    candidate = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=Role.APPLICANT.value,
+        locale=locale,
+        email_confirmed_at=utcnow() if address_proved else None,
+    )
+    candidate.set_password(password)  # hashed in both cases: the answer takes the same time
+    existing = find_user(email)
+    if existing is not None:
+        log.info("registration attempted for an address that has an account: %s", email)
+        confirmation.send_already_registered(existing)
+        db.session.flush()
+        return None
+    db.session.add(candidate)
     db.session.flush()
-    record("user.register", user, actor=user, after=snapshot(user, ["email", "full_name", "role", "locale"]))
+    record(
+        "user.register",
+        candidate,
+        actor=candidate,
+        after={**snapshot(candidate, ["email", "full_name", "role", "locale"]), "confirmed": address_proved},
+    )
+    if not address_proved:
+        confirmation.send_confirmation(candidate, next_path)
     db.session.flush()
-    return user
+    return candidate
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +130,14 @@ def authenticate(email: str, password: str) -> User:
         raise AccountError(_("The e-mail address or password is not correct."))
     if not user.active:
         raise AccountError(_("This account has been deactivated. Contact the grant facility if you need access."))
+    if not user.email_confirmed:
+        # Only said to someone who knows the password: it tells nothing about which addresses have accounts.
+        raise UnconfirmedError(
+            _(
+                "Confirm your e-mail address first: open the link in the message we sent you when you registered. "
+                "If you cannot find it, ask for a new link."
+            )
+        )
     user.last_login_at = utcnow()
     record("user.login", user, actor=user)
     db.session.flush()
@@ -164,6 +201,10 @@ def reset_password(token: str, new_password: str) -> User:
     check_new_password(new_password, email=user.email, full_name=user.full_name)
     user.set_password(new_password)
     record("user.password_reset", user, actor=user)
+    if not user.email_confirmed:  # the link reached the address: that proves it
+        from portal.accounts.confirmation import confirm_email
+
+        confirm_email(user, proof="password_reset")
     notify_security_change(user, "password")
     db.session.flush()
     return user
@@ -312,6 +353,7 @@ def accept_invitation_new_account(invitation: Invitation, *, full_name: str, pas
     if problem:
         raise InvitationError(problem, field="password")
     user = User(email=invitation.email, full_name=full_name.strip(), role=invitation.role, locale=locale)
+    user.email_confirmed_at = utcnow()  # the invitation link reached this address: that proves it
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -10,20 +10,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from portal.accounts import operations, sessions
+from portal.accounts import confirmation, operations, sessions
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    ConfirmEmailForm,
     ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
+    ResendConfirmationForm,
     ResetPasswordForm,
     role_label,
     show_error,
 )
-from portal.accounts.operations import AccountError, InvitationError
+from portal.accounts.operations import AccountError, InvitationError, UnconfirmedError
 from portal.core.access import authenticated, public
 from portal.core.i18n import locale_code
 from portal.core.urls import is_local_path
@@ -106,12 +108,14 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
+    unconfirmed = False
     if form.validate_on_submit():
         try:
             user = operations.authenticate(form.email.data, form.password.data)
         except AccountError as err:
             db.session.rollback()
             show_error(form, err)
+            unconfirmed = isinstance(err, UnconfirmedError)
         else:
             db.session.commit()
             target = form.next.data if is_local_path(form.next.data) else None
@@ -120,7 +124,7 @@ def login():
                 return redirect(url_for("accounts.two_factor_verify"))
             _sign_in(user)
             return redirect(target or url_for("main.home"))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -144,22 +148,91 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
+    # An invitation link (to a consortium, say) sends people here with the page to come back to.
+    target = request.args.get("next")
+    target = target if is_local_path(target) else None
     if form.validate_on_submit():
         try:
             user = operations.register_user(
-                form.email.data, form.full_name.data, form.password.data, locale=locale_code()
+                form.email.data,
+                form.full_name.data,
+                form.password.data,
+                locale=locale_code(),
+                address_proved=confirmation.invitation_proves_address(target, form.email.data),
+                next_path=target,
             )
         except AccountError as err:
             db.session.rollback()
             show_error(form, err)
         else:
             db.session.commit()
-            _sign_in(user)
-            flash(_("Welcome! Your account is ready. Now tell us about your organisation."), "success")
-            # An invitation link (to a consortium, say) sends people here with the page to come back to.
-            target = request.args.get("next")
-            return redirect(url_for("organisations.create", next=target if is_local_path(target) else None))
+            if user is not None and user.email_confirmed:  # came from an invitation sent to this address
+                _sign_in(user)
+                flash(_("Welcome! Your account is ready. Now tell us about your organisation."), "success")
+                return redirect(url_for("organisations.create", next=target))
+            # The same answer whether or not the address already had an account (ASVS 2.2.3).
+            session["registered_email"] = operations.normalise_email(form.email.data)
+            return redirect(url_for("accounts.check_inbox"))
     return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/check-inbox")
+@public
+def check_inbox():
+    return render_template("accounts/check_inbox.html", email=session.get("registered_email"))
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_email(token: str):
+    """The link e-mailed at registration. Opening it shows a button; confirming is a POST (a link checker that
+    fetches the page confirms nothing). Then the person signs in, with the password they chose."""
+    try:
+        user, next_path = confirmation.confirmation_for_token(token)
+    except confirmation.AlreadyConfirmedError as err:
+        return _message_page(
+            _("Your address is already confirmed"), err.message, url_for("accounts.login"), _("Sign in"), 410
+        )
+    except AccountError as err:
+        return _message_page(
+            _("This link cannot be used"),
+            err.message,
+            url_for("accounts.resend_confirmation"),
+            _("Ask for a new link"),
+            410,
+        )
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        confirmation.confirm_by_token(token)
+        db.session.commit()
+        if current_user.is_authenticated and current_user.id != user.id:
+            logout_user()
+            session.clear()
+        flash(_("Your e-mail address is confirmed. Sign in to continue."), "success")
+        return redirect(url_for("accounts.login", next=next_path))
+    return render_template("accounts/confirm_email.html", form=form, email=user.email)
+
+
+@bp.route("/register/resend", methods=["GET", "POST"])
+@limited("LIMIT_RESET_PER_ADDRESS", "LIMIT_RESET_PER_ACCOUNT")
+@public
+def resend_confirmation():
+    form = ResendConfirmationForm()
+    if request.method == "GET" and session.get("registered_email"):
+        form.email.data = session["registered_email"]
+    if form.validate_on_submit():
+        confirmation.resend_confirmation(form.email.data)
+        db.session.commit()
+        flash(
+            _(
+                "If an account waiting for confirmation exists for %(email)s, we have sent it a new link. "
+                "Check your inbox (and your spam folder).",
+                email=operations.normalise_email(form.email.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/resend_confirmation.html", form=form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ import qrcode
 import qrcode.image.svg
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 
 from portal.accounts.models import User
 from portal.accounts.operations import AccountError, notify_security_change
@@ -208,3 +209,17 @@ def reset_two_factor(user: User, *, by: User | None = None, reason: str = "") ->
     )
     notify_security_change(user, "two_factor_off")
     db.session.flush()
+
+
+# -- encryption keys ---------------------------------------------------------------------------------------------
+
+
+def rotate_encryption() -> int:
+    """Re-encrypt every stored TOTP secret with the first key of DATA_ENCRYPTION_KEYS (each was made with one of the
+    keys listed); returns how many. Run after putting a new key first, before removing the old ones."""
+    users = db.session.scalars(db.select(User).where(User.totp_secret.is_not(None))).all()
+    for user in users:
+        flag_modified(user, "totp_secret")  # written again: encrypted with the first key
+        record("user.two_factor_secret_reencrypt", user, actor=None)
+    db.session.flush()
+    return len(users)

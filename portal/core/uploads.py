@@ -6,7 +6,8 @@ naming the file when:
 - its content is not one of the kinds accepted here (KINDS; DEFAULT_KINDS unless the caller narrows them);
 - its name says another kind than its content (an HTML page or a program renamed .pdf, a PNG named .pdf, a PDF
   named .docx);
-- a PDF or an image carries a ZIP archive as well (a polyglot: one file that opens as two kinds);
+- a PDF or an image carries a ZIP archive as well (a polyglot: one file that opens as two kinds), or a web page or
+  script, or a PDF carries actions that run by themselves (JavaScript, launch, embedded files: portal.core.polyglots);
 - a Word, Excel or OpenDocument file (ZIP archives inside) is damaged, protected by a password, holds macros, or would
   unpack to far more than it weighs (a zip bomb).
 
@@ -37,7 +38,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from portal.core import i18n, storage
+from portal.core import i18n, polyglots, storage
 from portal.core.errors import RuleError
 
 # The kinds of file the portal accepts.
@@ -267,6 +268,8 @@ def check_upload(
                 kind=kind.label,
             )
         )
+    if problem := polyglots.refusal(kind.name, kind.label, content, shown):  # HTML or script inside; PDF actions
+        raise refuse(problem)
     if not name:
         name = "file" + kind.extensions[0]
     elif not extension:

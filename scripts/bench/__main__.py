@@ -13,6 +13,8 @@ redis://127.0.0.1:6379/14, purged before the letters are sent).
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import logging
 import os
 import secrets
@@ -112,6 +114,7 @@ def bench_env(database_url: str) -> dict[str, str]:
     return {
         "PORTAL_ENV": "production",
         "SECRET_KEY": key_file.read_text().strip(),
+        "DATA_ENCRYPTION_KEYS": base64.urlsafe_b64encode(hashlib.sha256(key_file.read_bytes()).digest()).decode(),
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         "STORAGE_BACKEND": "local",

@@ -211,6 +211,7 @@ def test_production_refuses_to_start_without_two_factor_for_staff(monkeypatch):
 
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
     monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", "postgresql://db/portal")
+    monkeypatch.setattr(ProductionConfig, "DATA_ENCRYPTION_KEYS", "A" * 43 + "=")
     monkeypatch.setattr(ProductionConfig, "TWO_FACTOR_REQUIRED_ROLES", ("admin",))
     with pytest.raises(RuntimeError, match="TWO_FACTOR_REQUIRED_ROLES must include manager and admin"):
         ProductionConfig()

@@ -53,9 +53,32 @@ WORDS = {
 
 
 @pytest.fixture(scope="module")
-def journey_server(tmp_path_factory):
-    with serve_demo(tmp_path_factory.mktemp("journeys")) as base:
+def journey_workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("journeys")
+
+
+@pytest.fixture(scope="module")
+def journey_server(journey_workdir):
+    with serve_demo(journey_workdir) as base:
         yield base
+
+
+@pytest.fixture
+def mailbox(journey_workdir):
+    """The last link of a kind e-mailed to an address (the demo server prints its e-mails to its log)."""
+
+    def last_link(email: str, path: str) -> str:
+        deadline = time.monotonic() + 30
+        while True:
+            log = (journey_workdir / "server.log").read_text(errors="replace")
+            mails = [m for m in log.split("----- e-mail to ")[1:] if m.startswith(f"{email} -----")]
+            links = re.findall(r"https?://\S+(" + re.escape(path) + r"\S+)", mails[-1]) if mails else []
+            if links:
+                return links[-1]
+            assert time.monotonic() < deadline, f"no e-mail to {email} with a link to {path}"
+            time.sleep(0.3)
+
+    return last_link
 
 
 @pytest.fixture
@@ -123,7 +146,7 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
 
 
 def apply_with_a_consortium(
-    new_page, shot, tmp_path, lang: str, partner: str, partner_name: str, partner_country: str
+    new_page, shot, mailbox, tmp_path, lang: str, partner: str, partner_name: str, partner_country: str
 ) -> None:
     words = WORDS[lang]
     suffix = secrets.token_hex(4)
@@ -144,7 +167,16 @@ def apply_with_a_consortium(
     page.fill("input[name=confirm]", "a long and new password")
     shot(page, f"{step}-01-register")
     click_submit(page, words["create_account"])
-    assert "/organisations/new" in page.url, page.url
+    assert page.url.endswith("/register/check-inbox"), page.url
+    shot(page, f"{step}-01b-check-inbox")
+    # Confirms the address from the e-mail, then signs in.
+    page.goto(mailbox(email, "/register/confirm/"))
+    shot(page, f"{step}-01c-confirm")
+    page.locator("main form [type=submit]").click()
+    page.wait_for_load_state()
+    assert "/login" in page.url, page.url
+    sign_in(page, email, "a long and new password")
+    page.goto("/organisations/new")
 
     # Creates an organisation in Senegal.
     org_name = f"Association des jeunes pour la mobilité climatique {suffix}"
@@ -302,10 +334,11 @@ def apply_with_a_consortium(
         assert expected in " ".join(text.split()), (expected, text[:1500])
 
 
-def test_newcomer_applies_with_a_consortium(new_page, shot, tmp_path):
+def test_newcomer_applies_with_a_consortium(new_page, shot, mailbox, tmp_path):
     apply_with_a_consortium(
         new_page,
         shot,
+        mailbox,
         tmp_path,
         "en",
         partner="GRADE",
@@ -314,10 +347,11 @@ def test_newcomer_applies_with_a_consortium(new_page, shot, tmp_path):
     )
 
 
-def test_newcomer_applies_with_a_consortium_in_french(new_page, shot, tmp_path):
+def test_newcomer_applies_with_a_consortium_in_french(new_page, shot, mailbox, tmp_path):
     apply_with_a_consortium(
         new_page,
         shot,
+        mailbox,
         tmp_path,
         "fr",
         partner="FTME",

@@ -457,13 +457,16 @@ def test_consortium_is_frozen_after_submission(client, login, world):
     assert client.get(f"/proposals/{proposal.id}/consortium").status_code == 403
 
 
-def test_registration_ignores_a_next_page_outside_the_site(client):
+def test_registration_ignores_a_next_page_outside_the_site(client, outbox):
     response = client.post(
         "/register?next=//evil.example/x",
         data={"email": "a@b.example", "full_name": "A B", "password": PASSWORD, "confirm": PASSWORD},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/organisations/new"
+    assert response.headers["Location"] == "/register/check-inbox"
+    confirm = re.search(r"https?://\S+(/register/confirm/\S+)", outbox[-1].text).group(1)
+    assert client.post(confirm).headers["Location"] == "/login"  # the outside page is not carried along
+    client.post("/login", data={"email": "a@b.example", "password": PASSWORD})
     response = client.post(
         "/organisations/new?next=https://evil.example/",
         data={"legal_name": "Safe Org", "type": "ngo", "country": "SN", "registration_number": "SAFE-1"},
