@@ -314,6 +314,7 @@ def test_pages_reached_from_an_e_mail(
 ):
     """Pages whose address carries a token sent by e-mail (staff invitation, password reset, consortium invitation),
     rendered by the test app and shown to Chromium under the live portal's address."""
+    from portal.accounts.confirmation import make_confirmation_token
     from portal.accounts.operations import make_reset_token
     from portal.consortia.operations import invite_by_email, make_invitation_token
 
@@ -332,6 +333,10 @@ def test_pages_reached_from_an_e_mail(
         f"/password/reset/{make_reset_token(make_user())}",
         "/password/reset/forged",  # an expired or forged link
         f"/consortium-invitations/join/{make_invitation_token(partner)}",
+        f"/register/confirm/{make_confirmation_token(make_user(email_confirmed_at=None))}",
+        "/register/confirm/forged",
+        "/register/check-inbox",
+        "/register/resend",
     ]
     page.goto("/healthz")
     report = []
