@@ -7,7 +7,9 @@ reviews, below a section, criterion or total threshold), the rank and the runnin
 the passing proposals against the budget envelope.
 
 Whatever the number of proposals, it takes the same number of queries: the stage's grid (already loaded by the
-caller), the evaluator totals, the criterion means, the consensus scores, and the proposals with what pages show.
+caller), the evaluator totals, the criterion means, the consensus scores, the proposals' amounts and submission
+times (plain columns), then `hydrate` loads the proposals and evaluators of the rows a page shows (two queries): the
+ranking page shows one page of rows, the proposal page and the decision letters one row.
 
 Tie-breakers, in order (the pages state them): the higher final score in the first section of the grid, then the
 higher final score on the first criterion, then the earlier submission of the proposal, then the lower id."""
@@ -46,9 +48,10 @@ def quantize(value: Decimal) -> Decimal:
 
 @dataclass
 class EvaluatorTotal:
-    evaluator: User
+    evaluator_id: int
     total: Decimal
     submitted_at: dt.datetime | None
+    evaluator: User | None = None  # loaded by `hydrate` for the rows a page shows
 
 
 @dataclass
@@ -85,7 +88,7 @@ class SectionResult:
 
 @dataclass
 class RankedProposal:
-    proposal: Proposal
+    proposal: Proposal | None  # loaded by `hydrate` (rank() hydrates every row unless told not to)
     evaluator_totals: list[EvaluatorTotal]
     mean_total: Decimal
     sections: list[SectionResult]
@@ -102,6 +105,10 @@ class RankedProposal:
     cumulative_amount: Decimal | None = None
     within_envelope: bool = False
     tie_break_mean: Decimal = Decimal(0)
+    # What the order and the envelope need, read as plain columns (not ORM objects) for every ranked proposal.
+    proposal_id: int = 0
+    requested_amount: Decimal = Decimal(0)
+    submitted_at: dt.datetime | None = None
 
     @property
     def moderated(self) -> bool:
@@ -150,32 +157,32 @@ def divergence_gap(stage: EvaluationStage) -> Decimal:
     return quantize(stage.max_total * stage.divergence_percent / Decimal(100))
 
 
-def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposal]:
-    """The ranked proposals of `stage` (default: the call's first scored stage) with at least one submitted review."""
+def rank(call: Call, stage: EvaluationStage | None = None, *, hydrate_rows: bool = True) -> list[RankedProposal]:
+    """The ranked proposals of `stage` (default: the call's first scored stage) with at least one submitted review.
+
+    The arithmetic reads plain columns only (ids, sums, amounts): with `hydrate_rows=False` no row carries its
+    proposal or its evaluators, and a page that shows a few rows loads them with `hydrate(rows[a:b])`."""
     stage = stage or pipeline.stage_for_call(call)
     if stage is None:
         return []
-    criteria = {c.id: c for c in stage.criteria}
     submitted = (Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
 
-    # 1. Each submitted review's weighted total, with its evaluator.
-    totals = db.session.execute(
+    # 1. Each submitted review's weighted total, with its evaluator's id.
+    by_proposal: dict[int, list[EvaluatorTotal]] = defaultdict(list)
+    for proposal_id, evaluator_id, submitted_at, total in db.session.execute(
         select(
             Assignment.proposal_id,
-            User,
+            Assignment.evaluator_id,
             Assignment.submitted_at,
             func.sum(ScoreEntry.score * Criterion.weight).label("total"),
         )
         .join(ScoreEntry, ScoreEntry.assignment_id == Assignment.id)
         .join(Criterion, Criterion.id == ScoreEntry.criterion_id)
-        .join(User, User.id == Assignment.evaluator_id)
         .where(*submitted)
-        .group_by(Assignment.id, Assignment.proposal_id, Assignment.submitted_at, User.id)
+        .group_by(Assignment.id, Assignment.proposal_id, Assignment.evaluator_id, Assignment.submitted_at)
         .order_by(Assignment.proposal_id, Assignment.submitted_at, Assignment.id)
-    ).all()
-    by_proposal: dict[int, list[EvaluatorTotal]] = defaultdict(list)
-    for proposal_id, evaluator, submitted_at, total in totals:
-        by_proposal[proposal_id].append(EvaluatorTotal(evaluator, Decimal(total or 0), submitted_at))
+    ):
+        by_proposal[proposal_id].append(EvaluatorTotal(evaluator_id, Decimal(total or 0), submitted_at))
     if not by_proposal:
         return []
 
@@ -200,22 +207,22 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         consensus[proposal_id][criterion_id] = Decimal(score)
         moderation_ids[proposal_id] = moderation_id
 
-    # 4. The proposals with what the pages and exports show.
-    proposals = {
-        p.id: p
-        for p in db.session.scalars(
-            select(Proposal)
-            .where(Proposal.id.in_(list(by_proposal)))
-            .options(
-                joinedload(Proposal.organisation),
-                joinedload(Proposal.decision),
-                joinedload(Proposal.grant),
-                selectinload(Proposal.country_rows),
+    # 4. What the order and the envelope need of each proposal: plain columns.
+    facts = {
+        proposal_id: (requested or Decimal(0), submitted_at)
+        for proposal_id, requested, submitted_at in db.session.execute(
+            select(Proposal.id, Proposal.requested_amount, Proposal.submitted_at).where(
+                Proposal.id.in_(select(Assignment.proposal_id).where(*submitted))
             )
-        ).unique()
+        )
     }
 
     gap = divergence_gap(stage)
+    grid_criteria = list(stage.criteria)
+    in_grid = {c.id for c in grid_criteria}
+    grid_sections = [(s, [(c.id, c.weight) for c in s.criteria if c.id in in_grid]) for s in stage.sections]
+    weights = [(c.id, c.weight) for c in grid_criteria]
+    zero = Decimal(0)
     rows = []
     for proposal_id, evaluator_totals in by_proposal.items():
         crit_means = means.get(proposal_id, {})
@@ -223,43 +230,41 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         criterion_rows = [
             CriterionResult(
                 criterion=c,
-                mean=quantize(crit_means.get(c.id, Decimal(0))),
+                mean=quantize(crit_means.get(c.id, zero)),
                 consensus=agreed.get(c.id) if agreed else None,
                 threshold=c.min_score,
             )
-            for c in stage.criteria
+            for c in grid_criteria
         ]
         sections = []
-        for s in stage.sections:
-            in_section = [c for c in s.criteria if c.id in criteria]
-            section_mean = sum((crit_means.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0))
-            section_consensus = (
-                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0)) if agreed else None
-            )
+        for s, in_section in grid_sections:
+            section_mean = sum((crit_means.get(cid, zero) * w for cid, w in in_section), zero)
+            section_consensus = sum((agreed.get(cid, zero) * w for cid, w in in_section), zero) if agreed else None
             sections.append(
                 SectionResult(
                     section=s, mean=quantize(section_mean), threshold=s.threshold, consensus=section_consensus
                 )
             )
         values = [e.total for e in evaluator_totals]
-        n = Decimal(len(values))
+        requested, submitted_at = facts.get(proposal_id, (zero, None))
         row = RankedProposal(
-            proposal=proposals[proposal_id],
+            proposal=None,
             evaluator_totals=evaluator_totals,
-            mean_total=quantize(sum(values, Decimal(0)) / n),
+            mean_total=quantize(sum(values, zero) / Decimal(len(values))),
             sections=sections,
             total_threshold=stage.total_threshold,
             reviews_submitted=len(values),
             reviews_required=stage.evaluators_required,
             criteria=criterion_rows,
-            consensus_total=(
-                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in stage.criteria), Decimal(0)) if agreed else None
-            ),
+            consensus_total=(sum((agreed.get(cid, zero) * w for cid, w in weights), zero) if agreed else None),
             moderation_id=moderation_ids.get(proposal_id),
             spread=max(values) - min(values),
             gap=gap,
+            proposal_id=proposal_id,
+            requested_amount=requested,
+            submitted_at=submitted_at,
         )
-        row.tie_break_mean = sections[0].score if sections else Decimal(0)
+        row.tie_break_mean = sections[0].score if sections else zero
         rows.append(row)
 
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -267,25 +272,61 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         key=lambda r: (
             -r.final_total,
             -r.tie_break_mean,
-            -(r.criteria[0].score if r.criteria else Decimal(0)),
-            r.proposal.submitted_at or far_future,
-            r.proposal.id,
+            -(r.criteria[0].score if r.criteria else zero),
+            r.submitted_at or far_future,
+            r.proposal_id,
         )
     )
-    cumulative = Decimal(0)
+    cumulative = zero
     for position, row in enumerate(rows, start=1):
         row.rank = position
         if row.passes:
-            cumulative += row.proposal.requested_amount or Decimal(0)
+            cumulative += row.requested_amount
             row.cumulative_amount = cumulative
             row.within_envelope = cumulative <= call.budget_envelope
+    if hydrate_rows:
+        hydrate(rows)
+    return rows
+
+
+def hydrate(rows: list[RankedProposal], proposal: Proposal | None = None) -> list[RankedProposal]:
+    """Load the proposals (with what the pages and exports show) and the evaluators of `rows`: two queries whatever
+    the number of rows. `proposal`, when given, is used for its own row instead of being read again."""
+    wanted = [r.proposal_id for r in rows if r.proposal is None and (proposal is None or r.proposal_id != proposal.id)]
+    loaded: dict[int, Proposal] = {}
+    if wanted:
+        loaded = {
+            p.id: p
+            for p in db.session.scalars(
+                select(Proposal)
+                .where(Proposal.id.in_(wanted))
+                .options(
+                    joinedload(Proposal.organisation),
+                    joinedload(Proposal.decision),
+                    joinedload(Proposal.grant),
+                    selectinload(Proposal.country_rows),
+                )
+            ).unique()
+        }
+    if proposal is not None:
+        loaded[proposal.id] = proposal
+    evaluator_ids = {e.evaluator_id for r in rows for e in r.evaluator_totals if e.evaluator is None}
+    evaluators = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(evaluator_ids)))} if evaluator_ids else {}
+    )
+    for row in rows:
+        if row.proposal is None:
+            row.proposal = loaded.get(row.proposal_id)
+        for entry in row.evaluator_totals:
+            if entry.evaluator is None:
+                entry.evaluator = evaluators.get(entry.evaluator_id)
     return rows
 
 
 def row_for(call: Call, proposal: Proposal, stage: EvaluationStage | None = None) -> RankedProposal | None:
-    """The ranking row of one proposal in `stage` (default: the stage that scores it)."""
+    """The ranking row of one proposal in `stage` (default: the stage that scores it); only that row is hydrated."""
     stage = stage or pipeline.scoring_stage_for(proposal)
-    for row in rank(call, stage):
-        if row.proposal.id == proposal.id:
-            return row
+    for row in rank(call, stage, hydrate_rows=False):
+        if row.proposal_id == proposal.id:
+            return hydrate([row], proposal)[0]
     return None
