@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, distinct, extract, func, literal, select, type_coerce
+from sqlalchemy import Select, and_, bindparam, case, extract, func, literal, select, true, type_coerce
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.calls.models import Call, Dialogue, JvapDomain
@@ -62,6 +62,12 @@ def grant_ids(filters: PortfolioFilters) -> Select:
     return filters.apply(select(Grant.id))
 
 
+def admitted(column, filters: PortfolioFilters):
+    """`column IN (the ids of the grants the filters admit)`; without filters, no condition at all: every grant is
+    admitted, and PostgreSQL would still hash every row of the table against the ids of all the grants."""
+    return true() if filters.empty else column.in_(grant_ids(filters))
+
+
 # -- headline figures ---------------------------------------------------------------------------------------------
 
 
@@ -77,30 +83,41 @@ class Summary:
     south_south: int = 0
 
 
-def _partnerships(ids: Select):
-    """Per grant: the number of African countries among its implementing organisations, and whether one of them is
-    European-based; then the number of grants of each kind of partnership."""
+def _partnerships(filters: PortfolioFilters):
+    """Per grant: the first and last African country (alphabetically) among its implementing organisations, and
+    whether one of them is European-based; then the number of grants of each kind of partnership, both counted in
+    one pass (a one-row subquery).
+
+    Two different African countries <=> the first differs from the last: MIN/MAX group by hashing, where
+    COUNT(DISTINCT ...) sorted every implementing organisation of every grant (twice, once per figure): 40 ms of the
+    headline figures' 100 ms at 4,000 grants."""
+    # The country lists are written into the statement as literals: PostgreSQL then looks them up in a hash table,
+    # where with bound parameters it compared each row against the 55 African countries one by one.
+    africa = bindparam("africa", sorted(AFRICA), expanding=True, literal_execute=True)
+    europe = bindparam("europe", sorted(EUROPE), expanding=True, literal_execute=True)
+    african = case((Organisation.country.in_(africa), Organisation.country))
     per_grant = (
         select(
             GrantOrganisation.grant_id,
-            func.count(distinct(case((Organisation.country.in_(AFRICA), Organisation.country)))).label("african"),
-            func.max(case((Organisation.country.in_(EUROPE), 1), else_=0)).label("european"),
+            func.min(african).label("first_african"),
+            func.max(african).label("last_african"),
+            func.max(case((Organisation.country.in_(europe), 1), else_=0)).label("european"),
         )
         .join(Organisation, Organisation.id == GrantOrganisation.organisation_id)
-        .where(GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .where(admitted(GrantOrganisation.grant_id, filters), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
         .group_by(GrantOrganisation.grant_id)
         .subquery()
     )
-    south_north = select(
-        func.coalesce(func.sum(case((and_(per_grant.c.african >= 1, per_grant.c.european == 1), 1), else_=0)), 0)
-    ).scalar_subquery()
-    south_south = select(func.coalesce(func.sum(case((per_grant.c.african >= 2, 1), else_=0)), 0)).scalar_subquery()
-    return south_north, south_south
+    south_north = case((and_(per_grant.c.first_african.is_not(None), per_grant.c.european == 1), 1), else_=0)
+    south_south = case((per_grant.c.first_african < per_grant.c.last_african, 1), else_=0)
+    return select(
+        func.coalesce(func.sum(south_north), 0).label("south_north"),
+        func.coalesce(func.sum(south_south), 0).label("south_south"),
+    ).subquery()
 
 
 def summary(filters: PortfolioFilters) -> Summary:
     """The headline figures, in one query (one scalar subquery per figure)."""
-    ids = grant_ids(filters)
     totals = filters.apply(
         select(
             func.count(Grant.id),
@@ -109,22 +126,28 @@ def summary(filters: PortfolioFilters) -> Summary:
         )
     ).subquery()
     paid = select(func.coalesce(func.sum(Tranche.paid_amount), 0)).where(
-        Tranche.grant_id.in_(ids), Tranche.paid_date.is_not(None)
+        admitted(Tranche.grant_id, filters), Tranche.paid_date.is_not(None)
     )
-    n_countries = select(func.count(distinct(GrantCountry.country_code))).where(GrantCountry.grant_id.in_(ids))
-    n_organisations = select(func.count(distinct(GrantOrganisation.organisation_id))).where(
-        GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES)
+    # COUNT over a SELECT DISTINCT (hashed) rather than COUNT(DISTINCT ...) (which sorts every row).
+    n_countries = select(func.count()).select_from(
+        select(GrantCountry.country_code).where(admitted(GrantCountry.grant_id, filters)).distinct().subquery()
     )
-    south_north, south_south = _partnerships(ids)
+    n_organisations = select(func.count()).select_from(
+        select(GrantOrganisation.organisation_id)
+        .where(admitted(GrantOrganisation.grant_id, filters), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .distinct()
+        .subquery()
+    )
+    partnerships = _partnerships(filters)
     row = db.session.execute(
         select(
             totals,
             paid.scalar_subquery(),
             n_countries.scalar_subquery(),
             n_organisations.scalar_subquery(),
-            south_north,
-            south_south,
-        )
+            partnerships.c.south_north,
+            partnerships.c.south_south,
+        ).select_from(totals.join(partnerships, true()))
     ).one()
     return Summary(
         grants=int(row[0]),
@@ -156,7 +179,6 @@ class Share:
 def by_domain(filters: PortfolioFilters) -> list[Share]:
     """Every JVAP domain with the number and amount of the admitted grants linked to it (a grant linked to two
     domains counts in both)."""
-    ids = grant_ids(filters)
     linked = (
         select(
             grant_domains.c.domain_id,
@@ -164,7 +186,7 @@ def by_domain(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(Grant.amount), 0).label("amount"),
         )
         .join(Grant, Grant.id == grant_domains.c.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(grant_domains.c.domain_id)
         .subquery()
     )
@@ -181,7 +203,6 @@ def by_domain(filters: PortfolioFilters) -> list[Share]:
 
 def by_dialogue(filters: PortfolioFilters) -> list[Share]:
     """Every dialogue with the number and amount of the admitted grants linked to it."""
-    ids = grant_ids(filters)
     linked = (
         select(
             grant_dialogues.c.dialogue_id,
@@ -189,7 +210,7 @@ def by_dialogue(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(Grant.amount), 0).label("amount"),
         )
         .join(Grant, Grant.id == grant_dialogues.c.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(grant_dialogues.c.dialogue_id)
         .subquery()
     )
@@ -216,7 +237,6 @@ def _country_amount():
 
 def by_country(filters: PortfolioFilters) -> list[Share]:
     """Each country of implementation of the admitted grants: number of grants and amount there, most grants first."""
-    ids = grant_ids(filters)
     rows = db.session.execute(
         select(
             GrantCountry.country_code,
@@ -224,7 +244,7 @@ def by_country(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(type_coerce(_country_amount(), Money())), 0),
         )
         .join(Grant, Grant.id == GrantCountry.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(GrantCountry.country_code)
         .order_by(func.count(Grant.id).desc(), GrantCountry.country_code)
     )
@@ -246,7 +266,6 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
 
     The database groups by year and month (two queries); months are then folded into quarters here, over at most
     one row per month, never over payments."""
-    ids = grant_ids(filters)
     paid_rows = db.session.execute(
         select(
             extract("year", Tranche.paid_date),
@@ -254,7 +273,7 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
             func.sum(Tranche.paid_amount),
             func.count(Tranche.id),
         )
-        .where(Tranche.grant_id.in_(ids), Tranche.paid_date.is_not(None))
+        .where(admitted(Tranche.grant_id, filters), Tranche.paid_date.is_not(None))
         .group_by(extract("year", Tranche.paid_date), extract("month", Tranche.paid_date))
     ).all()
     planned_rows = db.session.execute(
@@ -263,7 +282,7 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
             extract("month", Tranche.planned_date),
             func.sum(Tranche.planned_amount),
         )
-        .where(Tranche.grant_id.in_(ids), Tranche.paid_date.is_(None))
+        .where(admitted(Tranche.grant_id, filters), Tranche.paid_date.is_(None))
         .group_by(extract("year", Tranche.planned_date), extract("month", Tranche.planned_date))
     ).all()
     periods: dict[tuple[int, int], PaymentPeriod] = {}
