@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from portal.calls.models import Call
 from portal.core.paging import ListPage, page_number
 from portal.evaluation.models import EvaluationStage
-from portal.evaluation.ranking import hydrate, rank
+from portal.evaluation.ranking import hydrate, row_copy, shared_rank
 
 PER_PAGE = 50
 
@@ -24,13 +24,13 @@ def ranking_page(
     call: Call, stage: EvaluationStage | None, page: int | None, show: int | None = None, per_page: int | None = None
 ) -> RankingPage:
     per_page = per_page or PER_PAGE
-    rows = rank(call, stage, hydrate_rows=False) if stage is not None else []
+    rows = shared_rank(call, stage) if stage is not None else []  # read-only: the shown rows are copies
     if show is not None:
         position = next((i for i, r in enumerate(rows) if r.proposal_id == show), None)
         if position is not None:
             page = position // per_page + 1
     number = page_number(page, len(rows), per_page)
     start = (number - 1) * per_page
-    shown = hydrate(rows[start : start + per_page])
+    shown = hydrate([row_copy(r, stage) for r in rows[start : start + per_page]])
     envelope_break = next((r.rank for r in rows if r.passes and not r.within_envelope), None)
     return RankingPage(page=number, per_page=per_page, total=len(rows), items=shown, envelope_break=envelope_break)

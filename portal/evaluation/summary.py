@@ -106,7 +106,7 @@ def _stage_outcome(proposal: Proposal, locale: str) -> tuple[StageOutcome, int] 
     stage = pipeline.scoring_stage_for(proposal)
     if stage is None:
         return None
-    row = row_for(proposal.call, proposal, stage)
+    row = row_for(proposal.call, proposal, stage, shared=True)
     if row is None:
         return None
     comments = _comments(stage.id, proposal.id, row.moderation_id)
