@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from portal.calls.models import Call, Dialogue, JvapDomain
 from portal.core import countries
 from portal.core.db import Money
+from portal.core.paging import ListPage, page_number
 from portal.extensions import db
 from portal.grants.models import (
     Grant,
@@ -305,6 +306,17 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
 # -- the filter form's choices ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OrganisationChoice:
+    id: int
+    legal_name: str
+    acronym: str | None
+
+    @property
+    def name(self) -> str:  # as Organisation.name writes it
+        return f"{self.legal_name} ({self.acronym})" if self.acronym else self.legal_name
+
+
 @dataclass
 class Choices:
     calls: list = field(default_factory=list)
@@ -327,11 +339,15 @@ def filter_choices() -> Choices:
         countries=list(
             db.session.scalars(select(GrantCountry.country_code).distinct().order_by(GrantCountry.country_code))
         ),
-        organisations=list(
-            db.session.scalars(
-                select(Organisation).where(Organisation.id.in_(implementing)).order_by(Organisation.legal_name)
+        # Plain rows, not ORM objects: at 2,000 organisations, building the objects was most of the dashboard's time.
+        organisations=[
+            OrganisationChoice(id=org_id, legal_name=legal_name, acronym=acronym)
+            for org_id, legal_name, acronym in db.session.execute(
+                select(Organisation.id, Organisation.legal_name, Organisation.acronym)
+                .where(Organisation.id.in_(implementing))
+                .order_by(Organisation.legal_name)
             )
-        ),
+        ],
         years=[
             int(y)
             for y in db.session.scalars(
@@ -359,6 +375,27 @@ class GrantRow:
     paid: Decimal
 
 
+GRANTS_PER_PAGE = 50
+
+
+def grant_rows_page(filters: PortfolioFilters, page: int | None, per_page: int | None = None) -> ListPage:
+    """One page of the admitted grants, in agreement order, with what the country and organisation pages' tables
+    show (call, lead organisation, countries, amount paid): a count and two queries whatever the number of grants.
+    The whole list is the portfolio's CSV and Excel exports."""
+    per_page = per_page or GRANTS_PER_PAGE
+    total = db.session.scalar(filters.apply(select(func.count(Grant.id)))) or 0
+    number = page_number(page, total, per_page)
+    query = filters.apply(
+        select(Grant, _paid_per_grant())
+        .options(joinedload(Grant.call), joinedload(Grant.lead_organisation), selectinload(Grant.country_rows))
+        .order_by(Grant.agreement_number, Grant.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    items = [GrantRow(grant=grant, paid=_money(paid)) for grant, paid in db.session.execute(query).unique()]
+    return ListPage(page=number, per_page=per_page, total=total, items=items)
+
+
 def grant_rows(filters: PortfolioFilters) -> list[GrantRow]:
     """The admitted grants with everything a list or an export shows, in five queries whatever their number: the
     grants (with call, lead organisation and amount paid), then their organisations, countries, dialogues, domains."""
@@ -384,12 +421,22 @@ class Partner:
     amount: Decimal = ZERO
 
 
-def country_organisations(filters: PortfolioFilters, code: str) -> list[Partner]:
-    """The implementing organisations of the admitted grants implemented in `code`, with how many of those grants
-    each takes part in and its budget share in them."""
+ORGANISATIONS_PER_PAGE = 50
+
+
+def country_organisations(
+    filters: PortfolioFilters, code: str, page: int | None = None, per_page: int | None = None
+) -> ListPage:
+    """One page of the implementing organisations of the admitted grants implemented in `code` (most grants first),
+    with how many of those grants each takes part in and its budget share in them: a count and one query."""
+    per_page = per_page or ORGANISATIONS_PER_PAGE
     ids = select(GrantCountry.grant_id).where(
         GrantCountry.country_code == code, GrantCountry.grant_id.in_(grant_ids(filters))
     )
+    linked = (GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+    organisations = select(GrantOrganisation.organisation_id).where(*linked).distinct().subquery()
+    total = db.session.scalar(select(func.count()).select_from(organisations)) or 0
+    number = page_number(page, total, per_page)
     rows = db.session.execute(
         select(
             Organisation,
@@ -397,11 +444,14 @@ def country_organisations(filters: PortfolioFilters, code: str) -> list[Partner]
             func.coalesce(func.sum(GrantOrganisation.budget_share), 0),
         )
         .join(GrantOrganisation, GrantOrganisation.organisation_id == Organisation.id)
-        .where(GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .where(*linked)
         .group_by(Organisation.id)
-        .order_by(func.count(GrantOrganisation.grant_id).desc(), Organisation.legal_name)
+        .order_by(func.count(GrantOrganisation.grant_id).desc(), Organisation.legal_name, Organisation.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
     )
-    return [Partner(organisation=org, grants=int(n), amount=_money(amount)) for org, n, amount in rows]
+    items = [Partner(organisation=org, grants=int(n), amount=_money(amount)) for org, n, amount in rows]
+    return ListPage(page=number, per_page=per_page, total=total, items=items)
 
 
 def organisation_partners(filters: PortfolioFilters, organisation_id: int) -> list[Partner]:
