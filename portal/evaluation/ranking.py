@@ -212,7 +212,8 @@ def rank(call: Call, stage: EvaluationStage | None = None, *, hydrate_rows: bool
         proposal_id: (requested or Decimal(0), submitted_at)
         for proposal_id, requested, submitted_at in db.session.execute(
             select(Proposal.id, Proposal.requested_amount, Proposal.submitted_at).where(
-                Proposal.id.in_(select(Assignment.proposal_id).where(*submitted))
+                Proposal.call_id == stage.call_id,  # (indexed: without it PostgreSQL read every proposal)
+                Proposal.id.in_(select(Assignment.proposal_id).where(*submitted)),
             )
         )
     }
@@ -314,7 +315,8 @@ def _state_key(call: Call, stage: EvaluationStage) -> tuple:
         Moderation.stage_id == stage.id, Moderation.replaced_at.is_(None)
     )
     amounts = select(func.sum(Proposal.requested_amount), func.max(Proposal.submitted_at)).where(
-        Proposal.id.in_(select(Assignment.proposal_id).where(*submitted))
+        Proposal.call_id == stage.call_id,  # (indexed: without it PostgreSQL read every proposal of every call)
+        Proposal.id.in_(select(Assignment.proposal_id).where(*submitted)),
     )
     reviews_sq, consensus_sq, amounts_sq = reviews.subquery(), consensus.subquery(), amounts.subquery()
     state = db.session.execute(
