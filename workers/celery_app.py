@@ -12,5 +12,7 @@ from workers.schedule import BEAT_SCHEDULE  # noqa: E402
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 celery_app.conf.beat_schedule = BEAT_SCHEDULE
-celery_app.autodiscover_tasks(["portal.documents", "portal.notifications"], related_name="tasks", force=True)
+celery_app.autodiscover_tasks(
+    ["portal.documents", "portal.notifications", "portal.opendata"], related_name="tasks", force=True
+)
 app = celery_app

@@ -14,6 +14,11 @@ BEAT_SCHEDULE = {
         "task": "notifications.sweep_queued",
         "schedule": 60.0,
     },
+    # The open-data files written ahead of time (nothing is written when they are current; hourly in any case).
+    "opendata-publish": {
+        "task": "opendata.publish",
+        "schedule": 300.0,
+    },
     # Calls closing, evaluations and reports due: checked every hour, each reminder sent once.
     "notifications-reminders": {
         "task": "notifications.send_reminders",

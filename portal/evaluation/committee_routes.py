@@ -17,6 +17,7 @@ from portal.evaluation import committee, moderation, pipeline, queries
 from portal.evaluation import exports as committee_exports
 from portal.evaluation.committee_forms import CommonReasonForm, ReserveAwardForm, ShortlistForm, moderation_form
 from portal.evaluation.operations import EvaluationError, ReviewError
+from portal.evaluation.ranking import row_for as ranking_row_for
 from portal.evaluation.routes import _attach_error, bp
 from portal.extensions import db
 from portal.proposals.models import Proposal, ProposalStatus
@@ -70,11 +71,12 @@ def moderate(proposal_id: int):
             db.session.commit()
             flash(_("The consensus on %(reference)s is recorded.", reference=proposal.reference), "success")
             return redirect(
-                url_for("evaluation.ranking", call_id=proposal.call_id, stage_id=stage.id) + f"#rank-{proposal.id}"
+                url_for("evaluation.ranking", call_id=proposal.call_id, stage_id=stage.id, show=proposal.id)
+                + f"#rank-{proposal.id}"
             )
         proposal = db.session.get(Proposal, proposal_id)
         stage = queries.stage_with_grid(stage.id)
-    row = next((r for r in queries.ranking(proposal.call, stage) if r.proposal.id == proposal.id), None)
+    row = ranking_row_for(proposal.call, proposal, stage)
     reviews = [a for a in proposal.assignments if a.stage_id == stage.id and a.is_submitted]
     return render_template(
         "evaluation/moderate.html",

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
+from portal.core.paging import ListPage, page_number
 from portal.evaluation import pipeline
 from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
 from portal.evaluation.models import (
@@ -172,16 +173,26 @@ def unsigned_evaluator_ids(evaluators: list[User]) -> set[int]:
     return {e.id for e in evaluators} - signed
 
 
-def evaluator_queue(user: User) -> list[Assignment]:
-    """The user's own assignments, newest first, with the proposal and its call."""
-    return list(
+QUEUE_PER_PAGE = 50
+
+
+def evaluator_queue(user: User, page: int | None = None, per_page: int | None = None) -> ListPage:
+    """One page of the user's own assignments, newest first, with the proposal and its call (two queries: the count
+    and the page)."""
+    per_page = per_page or QUEUE_PER_PAGE
+    total = db.session.scalar(select(func.count(Assignment.id)).where(Assignment.evaluator_id == user.id)) or 0
+    number = page_number(page, total, per_page)
+    items = list(
         db.session.scalars(
             select(Assignment)
             .where(Assignment.evaluator_id == user.id)
             .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
+            .limit(per_page)
+            .offset((number - 1) * per_page)
             .options(joinedload(Assignment.proposal).joinedload(Proposal.call), joinedload(Assignment.stage))
         )
     )
+    return ListPage(page=number, per_page=per_page, total=total, items=items)
 
 
 # -- ranking ---------------------------------------------------------------------------------------------------

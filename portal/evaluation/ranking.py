@@ -7,7 +7,9 @@ reviews, below a section, criterion or total threshold), the rank and the runnin
 the passing proposals against the budget envelope.
 
 Whatever the number of proposals, it takes the same number of queries: the stage's grid (already loaded by the
-caller), the evaluator totals, the criterion means, the consensus scores, and the proposals with what pages show.
+caller), the evaluator totals, the criterion means, the consensus scores, the proposals' amounts and submission
+times (plain columns), then `hydrate` loads the proposals and evaluators of the rows a page shows (two queries): the
+ranking page shows one page of rows, the proposal page and the decision letters one row.
 
 Tie-breakers, in order (the pages state them): the higher final score in the first section of the grid, then the
 higher final score on the first criterion, then the earlier submission of the proposal, then the lower id."""
@@ -15,11 +17,11 @@ higher final score on the first criterion, then the earlier submission of the pr
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import User
@@ -46,9 +48,10 @@ def quantize(value: Decimal) -> Decimal:
 
 @dataclass
 class EvaluatorTotal:
-    evaluator: User
+    evaluator_id: int
     total: Decimal
     submitted_at: dt.datetime | None
+    evaluator: User | None = None  # loaded by `hydrate` for the rows a page shows
 
 
 @dataclass
@@ -85,7 +88,7 @@ class SectionResult:
 
 @dataclass
 class RankedProposal:
-    proposal: Proposal
+    proposal: Proposal | None  # loaded by `hydrate` (rank() hydrates every row unless told not to)
     evaluator_totals: list[EvaluatorTotal]
     mean_total: Decimal
     sections: list[SectionResult]
@@ -102,6 +105,10 @@ class RankedProposal:
     cumulative_amount: Decimal | None = None
     within_envelope: bool = False
     tie_break_mean: Decimal = Decimal(0)
+    # What the order and the envelope need, read as plain columns (not ORM objects) for every ranked proposal.
+    proposal_id: int = 0
+    requested_amount: Decimal = Decimal(0)
+    submitted_at: dt.datetime | None = None
 
     @property
     def moderated(self) -> bool:
@@ -150,32 +157,32 @@ def divergence_gap(stage: EvaluationStage) -> Decimal:
     return quantize(stage.max_total * stage.divergence_percent / Decimal(100))
 
 
-def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposal]:
-    """The ranked proposals of `stage` (default: the call's first scored stage) with at least one submitted review."""
+def rank(call: Call, stage: EvaluationStage | None = None, *, hydrate_rows: bool = True) -> list[RankedProposal]:
+    """The ranked proposals of `stage` (default: the call's first scored stage) with at least one submitted review.
+
+    The arithmetic reads plain columns only (ids, sums, amounts): with `hydrate_rows=False` no row carries its
+    proposal or its evaluators, and a page that shows a few rows loads them with `hydrate(rows[a:b])`."""
     stage = stage or pipeline.stage_for_call(call)
     if stage is None:
         return []
-    criteria = {c.id: c for c in stage.criteria}
     submitted = (Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
 
-    # 1. Each submitted review's weighted total, with its evaluator.
-    totals = db.session.execute(
+    # 1. Each submitted review's weighted total, with its evaluator's id.
+    by_proposal: dict[int, list[EvaluatorTotal]] = defaultdict(list)
+    for proposal_id, evaluator_id, submitted_at, total in db.session.execute(
         select(
             Assignment.proposal_id,
-            User,
+            Assignment.evaluator_id,
             Assignment.submitted_at,
             func.sum(ScoreEntry.score * Criterion.weight).label("total"),
         )
         .join(ScoreEntry, ScoreEntry.assignment_id == Assignment.id)
         .join(Criterion, Criterion.id == ScoreEntry.criterion_id)
-        .join(User, User.id == Assignment.evaluator_id)
         .where(*submitted)
-        .group_by(Assignment.id, Assignment.proposal_id, Assignment.submitted_at, User.id)
+        .group_by(Assignment.id, Assignment.proposal_id, Assignment.evaluator_id, Assignment.submitted_at)
         .order_by(Assignment.proposal_id, Assignment.submitted_at, Assignment.id)
-    ).all()
-    by_proposal: dict[int, list[EvaluatorTotal]] = defaultdict(list)
-    for proposal_id, evaluator, submitted_at, total in totals:
-        by_proposal[proposal_id].append(EvaluatorTotal(evaluator, Decimal(total or 0), submitted_at))
+    ):
+        by_proposal[proposal_id].append(EvaluatorTotal(evaluator_id, Decimal(total or 0), submitted_at))
     if not by_proposal:
         return []
 
@@ -200,22 +207,23 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         consensus[proposal_id][criterion_id] = Decimal(score)
         moderation_ids[proposal_id] = moderation_id
 
-    # 4. The proposals with what the pages and exports show.
-    proposals = {
-        p.id: p
-        for p in db.session.scalars(
-            select(Proposal)
-            .where(Proposal.id.in_(list(by_proposal)))
-            .options(
-                joinedload(Proposal.organisation),
-                joinedload(Proposal.decision),
-                joinedload(Proposal.grant),
-                selectinload(Proposal.country_rows),
+    # 4. What the order and the envelope need of each proposal: plain columns.
+    facts = {
+        proposal_id: (requested or Decimal(0), submitted_at)
+        for proposal_id, requested, submitted_at in db.session.execute(
+            select(Proposal.id, Proposal.requested_amount, Proposal.submitted_at).where(
+                Proposal.call_id == stage.call_id,  # (indexed: without it PostgreSQL read every proposal)
+                Proposal.id.in_(select(Assignment.proposal_id).where(*submitted)),
             )
-        ).unique()
+        )
     }
 
     gap = divergence_gap(stage)
+    grid_criteria = list(stage.criteria)
+    in_grid = {c.id for c in grid_criteria}
+    grid_sections = [(s, [(c.id, c.weight) for c in s.criteria if c.id in in_grid]) for s in stage.sections]
+    weights = [(c.id, c.weight) for c in grid_criteria]
+    zero = Decimal(0)
     rows = []
     for proposal_id, evaluator_totals in by_proposal.items():
         crit_means = means.get(proposal_id, {})
@@ -223,43 +231,41 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         criterion_rows = [
             CriterionResult(
                 criterion=c,
-                mean=quantize(crit_means.get(c.id, Decimal(0))),
+                mean=quantize(crit_means.get(c.id, zero)),
                 consensus=agreed.get(c.id) if agreed else None,
                 threshold=c.min_score,
             )
-            for c in stage.criteria
+            for c in grid_criteria
         ]
         sections = []
-        for s in stage.sections:
-            in_section = [c for c in s.criteria if c.id in criteria]
-            section_mean = sum((crit_means.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0))
-            section_consensus = (
-                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in in_section), Decimal(0)) if agreed else None
-            )
+        for s, in_section in grid_sections:
+            section_mean = sum((crit_means.get(cid, zero) * w for cid, w in in_section), zero)
+            section_consensus = sum((agreed.get(cid, zero) * w for cid, w in in_section), zero) if agreed else None
             sections.append(
                 SectionResult(
                     section=s, mean=quantize(section_mean), threshold=s.threshold, consensus=section_consensus
                 )
             )
         values = [e.total for e in evaluator_totals]
-        n = Decimal(len(values))
+        requested, submitted_at = facts.get(proposal_id, (zero, None))
         row = RankedProposal(
-            proposal=proposals[proposal_id],
+            proposal=None,
             evaluator_totals=evaluator_totals,
-            mean_total=quantize(sum(values, Decimal(0)) / n),
+            mean_total=quantize(sum(values, zero) / Decimal(len(values))),
             sections=sections,
             total_threshold=stage.total_threshold,
             reviews_submitted=len(values),
             reviews_required=stage.evaluators_required,
             criteria=criterion_rows,
-            consensus_total=(
-                sum((agreed.get(c.id, Decimal(0)) * c.weight for c in stage.criteria), Decimal(0)) if agreed else None
-            ),
+            consensus_total=(sum((agreed.get(cid, zero) * w for cid, w in weights), zero) if agreed else None),
             moderation_id=moderation_ids.get(proposal_id),
             spread=max(values) - min(values),
             gap=gap,
+            proposal_id=proposal_id,
+            requested_amount=requested,
+            submitted_at=submitted_at,
         )
-        row.tie_break_mean = sections[0].score if sections else Decimal(0)
+        row.tie_break_mean = sections[0].score if sections else zero
         rows.append(row)
 
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -267,25 +273,142 @@ def rank(call: Call, stage: EvaluationStage | None = None) -> list[RankedProposa
         key=lambda r: (
             -r.final_total,
             -r.tie_break_mean,
-            -(r.criteria[0].score if r.criteria else Decimal(0)),
-            r.proposal.submitted_at or far_future,
-            r.proposal.id,
+            -(r.criteria[0].score if r.criteria else zero),
+            r.submitted_at or far_future,
+            r.proposal_id,
         )
     )
-    cumulative = Decimal(0)
+    cumulative = zero
     for position, row in enumerate(rows, start=1):
         row.rank = position
         if row.passes:
-            cumulative += row.proposal.requested_amount or Decimal(0)
+            cumulative += row.requested_amount
             row.cumulative_amount = cumulative
             row.within_envelope = cumulative <= call.budget_envelope
+    if hydrate_rows:
+        hydrate(rows)
     return rows
 
 
-def row_for(call: Call, proposal: Proposal, stage: EvaluationStage | None = None) -> RankedProposal | None:
-    """The ranking row of one proposal in `stage` (default: the stage that scores it)."""
+# -- the ranking shared between the requests of one process, while what it is computed from is unchanged ----------
+# Computing the ranking of a call of 500 proposals takes about 40 ms of CPU and two aggregates over every score; the
+# ranking page and the applicants' summaries read it far more often than reviews are submitted. The rows (without
+# proposals or evaluators) are kept per process under a key that changes whenever the result can: the submitted
+# reviews of the stage (their number, ids, latest submission and version counters: reopening or resubmitting a
+# review changes them, and a submitted review's scores cannot change), the current consensus records, the requested
+# amounts, the call's envelope and the stage's grid. Reading the key is one small query. The cached rows are never
+# handed out: `shared_rank` callers get them read-only and show copies (`row_copy`).
+
+CACHE_SIZE = 32
+_shared: OrderedDict[tuple, list[RankedProposal]] = OrderedDict()
+
+
+def _state_key(call: Call, stage: EvaluationStage) -> tuple:
+    submitted = (Assignment.stage_id == stage.id, Assignment.status == AssignmentStatus.SUBMITTED.value)
+    reviews = select(
+        func.count(Assignment.id),
+        func.sum(Assignment.id),
+        func.sum(Assignment.version_id),
+        func.max(Assignment.submitted_at),
+    ).where(*submitted)
+    consensus = select(func.count(Moderation.id), func.sum(Moderation.id)).where(
+        Moderation.stage_id == stage.id, Moderation.replaced_at.is_(None)
+    )
+    amounts = select(func.sum(Proposal.requested_amount), func.max(Proposal.submitted_at)).where(
+        Proposal.call_id == stage.call_id,  # (indexed: without it PostgreSQL read every proposal of every call)
+        Proposal.id.in_(select(Assignment.proposal_id).where(*submitted)),
+    )
+    reviews_sq, consensus_sq, amounts_sq = reviews.subquery(), consensus.subquery(), amounts.subquery()
+    state = db.session.execute(
+        select(reviews_sq, consensus_sq, amounts_sq).select_from(
+            reviews_sq.join(consensus_sq, true()).join(amounts_sq, true())
+        )
+    ).one()
+    grid = (
+        stage.total_threshold,
+        stage.evaluators_required,
+        stage.divergence_percent,
+        stage.max_total,
+        tuple((c.id, c.weight, c.min_score) for c in stage.criteria),
+        tuple((s.id, s.threshold, tuple(c.id for c in s.criteria)) for s in stage.sections),
+    )
+    return (str(db.engine.url), call.id, call.budget_envelope, stage.id, grid, tuple(state))
+
+
+def shared_rank(call: Call, stage: EvaluationStage | None) -> list[RankedProposal]:
+    """`rank(call, stage, hydrate_rows=False)`, shared between requests while its inputs are unchanged (see above).
+    Read-only: show `row_copy(row, stage)` of the rows a page needs, never the rows themselves."""
+    stage = stage or pipeline.stage_for_call(call)
+    if stage is None:
+        return []
+    key = _state_key(call, stage)
+    rows = _shared.get(key)
+    if rows is None:
+        rows = rank(call, stage, hydrate_rows=False)
+        _shared[key] = rows
+        while len(_shared) > CACHE_SIZE:
+            _shared.popitem(last=False)
+    else:
+        _shared.move_to_end(key)
+    return rows
+
+
+def row_copy(row: RankedProposal, stage: EvaluationStage) -> RankedProposal:
+    """A copy of a shared row, bound to this request's grid objects (same grid: it is part of the cache key) and
+    ready for `hydrate`."""
+    return replace(
+        row,
+        proposal=None,
+        evaluator_totals=[replace(e, evaluator=None) for e in row.evaluator_totals],
+        sections=[replace(r, section=s) for r, s in zip(row.sections, stage.sections, strict=True)],
+        criteria=[replace(r, criterion=c) for r, c in zip(row.criteria, stage.criteria, strict=True)],
+    )
+
+
+def hydrate(rows: list[RankedProposal], proposal: Proposal | None = None) -> list[RankedProposal]:
+    """Load the proposals (with what the pages and exports show) and the evaluators of `rows`: two queries whatever
+    the number of rows. `proposal`, when given, is used for its own row instead of being read again."""
+    wanted = [r.proposal_id for r in rows if r.proposal is None and (proposal is None or r.proposal_id != proposal.id)]
+    loaded: dict[int, Proposal] = {}
+    if wanted:
+        loaded = {
+            p.id: p
+            for p in db.session.scalars(
+                select(Proposal)
+                .where(Proposal.id.in_(wanted))
+                .options(
+                    joinedload(Proposal.organisation),
+                    joinedload(Proposal.decision),
+                    joinedload(Proposal.grant),
+                    selectinload(Proposal.country_rows),
+                )
+            ).unique()
+        }
+    if proposal is not None:
+        loaded[proposal.id] = proposal
+    evaluator_ids = {e.evaluator_id for r in rows for e in r.evaluator_totals if e.evaluator is None}
+    evaluators = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(evaluator_ids)))} if evaluator_ids else {}
+    )
+    for row in rows:
+        if row.proposal is None:
+            row.proposal = loaded.get(row.proposal_id)
+        for entry in row.evaluator_totals:
+            if entry.evaluator is None:
+                entry.evaluator = evaluators.get(entry.evaluator_id)
+    return rows
+
+
+def row_for(
+    call: Call, proposal: Proposal, stage: EvaluationStage | None = None, *, shared: bool = False
+) -> RankedProposal | None:
+    """The ranking row of one proposal in `stage` (default: the stage that scores it); only that row is hydrated.
+    `shared=True` reads the ranking shared between requests (pages that show it; a decision computes it afresh)."""
     stage = stage or pipeline.scoring_stage_for(proposal)
-    for row in rank(call, stage):
-        if row.proposal.id == proposal.id:
-            return row
+    if stage is None:
+        return None
+    rows = shared_rank(call, stage) if shared else rank(call, stage, hydrate_rows=False)
+    for row in rows:
+        if row.proposal_id == proposal.id:
+            return hydrate([row_copy(row, stage) if shared else row], proposal)[0]
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,11 +13,12 @@ from wtforms import SelectChoice
 from portal.accounts.models import User
 from portal.calls.models import Call
 from portal.core.access import load, role_required
-from portal.core.i18n import locale_code
+from portal.core.i18n import format_number
 from portal.evaluation import operations, pipeline, queries
 from portal.evaluation.forms import AssignForm, DecisionForm, DeclarationForm, score_form
 from portal.evaluation.models import Assignment, AssignmentStatus, DecisionOutcome
 from portal.evaluation.ranking import divergence_gap
+from portal.evaluation.ranking_page import ranking_page
 from portal.extensions import db
 from portal.proposals.models import Proposal
 from portal.proposals.states import STATUS_LABELS
@@ -28,7 +28,7 @@ bp = Blueprint("evaluation", __name__, url_prefix=None)
 
 
 def _number(value, pattern: str) -> str:
-    return "—" if value is None else format_decimal(value, format=pattern, locale=locale_code())
+    return "—" if value is None else format_number(value, pattern)
 
 
 @bp.context_processor
@@ -55,7 +55,8 @@ def _attach_error(form, exc: operations.EvaluationError) -> None:
 @bp.route("/evaluation", methods=["GET"])
 @role_required("evaluator")
 def queue():
-    return render_template("evaluation/queue.html", assignments=queries.evaluator_queue(current_user))
+    page = queries.evaluator_queue(current_user, request.args.get("page", type=int))
+    return render_template("evaluation/queue.html", assignments=page.items, page=page)
 
 
 def _own_assignment(assignment_id: int) -> Assignment:
@@ -274,9 +275,19 @@ def unassign(assignment_id: int):
 def ranking(call_id: int):
     call = load(Call, call_id, need="manage")
     stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
-    rows = queries.ranking(call, stage)
+    # Paged: the arithmetic covers every ranked proposal (SQL sums, plain columns), but only one page of rows is
+    # loaded and rendered. `show=<proposal id>` opens the page holding that proposal (links from moderation).
+    page = ranking_page(call, stage, request.args.get("page", type=int), request.args.get("show", type=int))
     gap = divergence_gap(stage) if stage is not None else None
-    return render_template("evaluation/ranking.html", call=call, stage=stage, rows=rows, gap=gap)
+    return render_template(
+        "evaluation/ranking.html",
+        call=call,
+        stage=stage,
+        rows=page.items,
+        page=page,
+        envelope_break=page.envelope_break,
+        gap=gap,
+    )
 
 
 @bp.route("/manage/proposals/<int:proposal_id>/decision", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.evaluation import pipeline
 from portal.evaluation.models import Assignment, AssignmentStatus, ScoreEntry
 from portal.evaluation.moderation_models import ModerationScore
-from portal.evaluation.ranking import quantize, rank
+from portal.evaluation.ranking import quantize, row_for
 from portal.extensions import db
 from portal.proposals.models import Proposal, ProposalStatus
 
@@ -106,7 +106,7 @@ def _stage_outcome(proposal: Proposal, locale: str) -> tuple[StageOutcome, int] 
     stage = pipeline.scoring_stage_for(proposal)
     if stage is None:
         return None
-    row = next((r for r in rank(proposal.call, stage) if r.proposal.id == proposal.id), None)
+    row = row_for(proposal.call, proposal, stage, shared=True)
     if row is None:
         return None
     comments = _comments(stage.id, proposal.id, row.moderation_id)

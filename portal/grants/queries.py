@@ -38,28 +38,28 @@ def today() -> dt.date:
     return utcnow().date()
 
 
-def _overdue_counts(day: dt.date):
+def _overdue_counts(day: dt.date, *among):
     return (
         db.select(GrantReport.grant_id, func.count(GrantReport.id).label("overdue"))
-        .where(GrantReport.status.in_(OPEN_REPORT_STATUSES), GrantReport.due_date < day)
+        .where(GrantReport.status.in_(OPEN_REPORT_STATUSES), GrantReport.due_date < day, *among)
         .group_by(GrantReport.grant_id)
         .subquery()
     )
 
 
-def _next_due(day: dt.date):
+def _next_due(day: dt.date, *among):
     return (
         db.select(GrantReport.grant_id, func.min(GrantReport.due_date).label("next_due"))
-        .where(GrantReport.status.in_(OPEN_REPORT_STATUSES), GrantReport.due_date >= day)
+        .where(GrantReport.status.in_(OPEN_REPORT_STATUSES), GrantReport.due_date >= day, *among)
         .group_by(GrantReport.grant_id)
         .subquery()
     )
 
 
-def _paid_totals():
+def _paid_totals(*among):
     return (
         db.select(Tranche.grant_id, func.sum(Tranche.paid_amount).label("paid"))
-        .where(Tranche.paid_date.is_not(None))
+        .where(Tranche.paid_date.is_not(None), *among)
         .group_by(Tranche.grant_id)
         .subquery()
     )
@@ -67,7 +67,13 @@ def _paid_totals():
 
 def _rows(query_filter, day: dt.date | None = None) -> list[GrantRow]:
     day = day or today()
-    overdue, next_due, paid = _overdue_counts(day), _next_due(day), _paid_totals()
+    # The per-grant figures are grouped over the listed grants only: PostgreSQL does not push the list's filter into
+    # a grouped subquery, so an applicant's three grants cost grouping every report and tranche of the facility.
+    reports_among = () if query_filter is None else (GrantReport.grant_id.in_(db.select(Grant.id).where(query_filter)),)
+    tranches_among = () if query_filter is None else (Tranche.grant_id.in_(db.select(Grant.id).where(query_filter)),)
+    overdue = _overdue_counts(day, *reports_among)
+    next_due = _next_due(day, *reports_among)
+    paid = _paid_totals(*tranches_among)
     query = (
         db.select(Grant, overdue.c.overdue, paid.c.paid, next_due.c.next_due)
         .outerjoin(overdue, overdue.c.grant_id == Grant.id)

@@ -3,10 +3,12 @@ first bytes leave before the last grant is read)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, stream_with_context
+import click
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
+from portal.core import storage
 from portal.core.access import public
-from portal.opendata import giving360, iati
+from portal.opendata import giving360, iati, publication
 from portal.opendata.queries import published_grants
 
 bp = Blueprint("opendata", __name__, url_prefix="/open-data")
@@ -29,15 +31,55 @@ def _stream(pieces, mimetype: str, filename: str) -> Response:
     return response
 
 
+def _published(kind: str, mimetype: str, filename: str) -> Response | None:
+    """The file published ahead of time (portal/opendata/publication.py) when it describes the database as it is
+    now; None when it is missing or out of date (a worker is then asked to publish again)."""
+    try:
+        found = publication.current_file(kind)
+        if found is None:
+            publication.request_publication()
+            return None
+        key, size, state = found
+        etag = f'"{state}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = Response(status=304)
+        else:
+            response = Response(storage.iter_chunks(key), mimetype=mimetype, direct_passthrough=True)
+            response.headers["Content-Length"] = str(size)
+    except storage.StorageError:
+        current_app.logger.exception("published open-data file unreadable; streaming from the database")
+        return None
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.route("/iati.xml", methods=["GET"])
 @public
 def iati_xml():
     config = current_app.config
-    return _stream(iati.document(published_grants(), config), "application/xml", "iati.xml")
+    return _published("iati", "application/xml", "iati.xml") or _stream(
+        iati.document(published_grants(), config), "application/xml", "iati.xml"
+    )
 
 
 @bp.route("/360giving.json", methods=["GET"])
 @public
 def giving360_json():
     config = current_app.config
-    return _stream(giving360.document(published_grants(), config), "application/json", "360giving.json")
+    return _published("360giving", "application/json", "360giving.json") or _stream(
+        giving360.document(published_grants(), config), "application/json", "360giving.json"
+    )
+
+
+@bp.cli.command("publish")
+@click.option("--force", is_flag=True, help="Write the files even when they are current.")
+def publish_command(force: bool) -> None:
+    """Write the open-data files now (`flask opendata publish`): after a deployment or a bulk import."""
+    from portal.extensions import db
+
+    written = publication.publish(force=force)
+    db.session.rollback()
+    click.echo("Open-data files written." if written else "Open-data files already current.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
@@ -114,6 +115,38 @@ def _axis(chart, values: list, formatter, axis_formatter, integral: bool) -> Non
         chart.y_labels = list(range(0, top + 1))
 
 
+# Drawing a chart with pygal takes 5 to 30 ms; the dashboard draws four, from figures that change only when grants
+# or payments do. A drawing is kept per process under everything it is drawn from: its kind, texts, labels, values,
+# the formatters (module-level functions, named) and the reader's language, which the formatters follow.
+CHART_CACHE_SIZE = 256
+_drawn: OrderedDict[tuple, Markup] = OrderedDict()
+
+
+def _named(fn) -> str | None:
+    """A stable name for a module-level function; None for a lambda or closure (whose behaviour a name does not
+    capture: such a chart is drawn every time)."""
+    if fn is None:
+        return ""
+    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
+    return None if "<" in name else name
+
+
+def _remembered(key: tuple | None, draw) -> Markup:
+    if key is None:
+        return draw()
+    from portal.core.i18n import locale_code
+
+    key = (*key, locale_code())
+    drawn = _drawn.get(key)
+    if drawn is None:
+        drawn = _drawn[key] = draw()
+        while len(_drawn) > CHART_CACHE_SIZE:
+            _drawn.popitem(last=False)
+    else:
+        _drawn.move_to_end(key)
+    return drawn
+
+
 def bar_chart(
     title: str,
     desc: str,
@@ -125,19 +158,42 @@ def bar_chart(
 ) -> Markup:
     """One series of horizontal bars; `formatter` writes each value (money, a count) as the table under the chart
     does."""
-    chart = pygal.HorizontalBar(**_config(width=720, height=max(170, 60 + 38 * len(labels))))
-    # pygal draws the first bar at the bottom: reversed, the chart reads in the table's order, top down.
-    chart.x_labels = list(reversed(labels))
-    _axis(chart, values, formatter, axis_formatter or formatter, integral)
-    # pygal draws floats; what is printed on each bar is written from the exact figure.
-    chart.add(title, [float(v) for v in reversed(values)])
-    return _accessible(chart.render(is_unicode=True), title, desc)
+
+    def draw() -> Markup:
+        chart = pygal.HorizontalBar(**_config(width=720, height=max(170, 60 + 38 * len(labels))))
+        # pygal draws the first bar at the bottom: reversed, the chart reads in the table's order, top down.
+        chart.x_labels = list(reversed(labels))
+        _axis(chart, values, formatter, axis_formatter or formatter, integral)
+        # pygal draws floats; what is printed on each bar is written from the exact figure.
+        chart.add(title, [float(v) for v in reversed(values)])
+        return _accessible(chart.render(is_unicode=True), title, desc)
+
+    names = (_named(formatter), _named(axis_formatter))
+    key = None if None in names else ("bar", str(title), str(desc), tuple(map(str, labels)), tuple(values), *names)
+    return _remembered(key and (*key, integral), draw)
 
 
 def series_chart(
     title: str, desc: str, labels: list[str], series: list[tuple[str, list[Decimal]]], formatter, axis_formatter=None
 ) -> Markup:
     """Several series of bars side by side (e.g. paid and still to pay per quarter), with a legend."""
+    names = (_named(formatter), _named(axis_formatter))
+    key = (
+        None
+        if None in names
+        else (
+            "series",
+            str(title),
+            str(desc),
+            tuple(map(str, labels)),
+            tuple((str(name), tuple(values)) for name, values in series),
+            *names,
+        )
+    )
+    return _remembered(key, lambda: _series_chart(title, desc, labels, series, formatter, axis_formatter))
+
+
+def _series_chart(title, desc, labels, series, formatter, axis_formatter) -> Markup:
     chart = pygal.Bar(
         **_config(
             width=720,

@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, distinct, extract, func, literal, select, type_coerce
+from sqlalchemy import Select, and_, bindparam, case, extract, func, literal, select, true, type_coerce
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.calls.models import Call, Dialogue, JvapDomain
 from portal.core import countries
 from portal.core.db import Money
+from portal.core.paging import ListPage, page_number
 from portal.extensions import db
 from portal.grants.models import (
     Grant,
@@ -62,6 +63,12 @@ def grant_ids(filters: PortfolioFilters) -> Select:
     return filters.apply(select(Grant.id))
 
 
+def admitted(column, filters: PortfolioFilters):
+    """`column IN (the ids of the grants the filters admit)`; without filters, no condition at all: every grant is
+    admitted, and PostgreSQL would still hash every row of the table against the ids of all the grants."""
+    return true() if filters.empty else column.in_(grant_ids(filters))
+
+
 # -- headline figures ---------------------------------------------------------------------------------------------
 
 
@@ -77,30 +84,41 @@ class Summary:
     south_south: int = 0
 
 
-def _partnerships(ids: Select):
-    """Per grant: the number of African countries among its implementing organisations, and whether one of them is
-    European-based; then the number of grants of each kind of partnership."""
+def _partnerships(filters: PortfolioFilters):
+    """Per grant: the first and last African country (alphabetically) among its implementing organisations, and
+    whether one of them is European-based; then the number of grants of each kind of partnership, both counted in
+    one pass (a one-row subquery).
+
+    Two different African countries <=> the first differs from the last: MIN/MAX group by hashing, where
+    COUNT(DISTINCT ...) sorted every implementing organisation of every grant (twice, once per figure): 40 ms of the
+    headline figures' 100 ms at 4,000 grants."""
+    # The country lists are written into the statement as literals: PostgreSQL then looks them up in a hash table,
+    # where with bound parameters it compared each row against the 55 African countries one by one.
+    africa = bindparam("africa", sorted(AFRICA), expanding=True, literal_execute=True)
+    europe = bindparam("europe", sorted(EUROPE), expanding=True, literal_execute=True)
+    african = case((Organisation.country.in_(africa), Organisation.country))
     per_grant = (
         select(
             GrantOrganisation.grant_id,
-            func.count(distinct(case((Organisation.country.in_(AFRICA), Organisation.country)))).label("african"),
-            func.max(case((Organisation.country.in_(EUROPE), 1), else_=0)).label("european"),
+            func.min(african).label("first_african"),
+            func.max(african).label("last_african"),
+            func.max(case((Organisation.country.in_(europe), 1), else_=0)).label("european"),
         )
         .join(Organisation, Organisation.id == GrantOrganisation.organisation_id)
-        .where(GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .where(admitted(GrantOrganisation.grant_id, filters), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
         .group_by(GrantOrganisation.grant_id)
         .subquery()
     )
-    south_north = select(
-        func.coalesce(func.sum(case((and_(per_grant.c.african >= 1, per_grant.c.european == 1), 1), else_=0)), 0)
-    ).scalar_subquery()
-    south_south = select(func.coalesce(func.sum(case((per_grant.c.african >= 2, 1), else_=0)), 0)).scalar_subquery()
-    return south_north, south_south
+    south_north = case((and_(per_grant.c.first_african.is_not(None), per_grant.c.european == 1), 1), else_=0)
+    south_south = case((per_grant.c.first_african < per_grant.c.last_african, 1), else_=0)
+    return select(
+        func.coalesce(func.sum(south_north), 0).label("south_north"),
+        func.coalesce(func.sum(south_south), 0).label("south_south"),
+    ).subquery()
 
 
 def summary(filters: PortfolioFilters) -> Summary:
     """The headline figures, in one query (one scalar subquery per figure)."""
-    ids = grant_ids(filters)
     totals = filters.apply(
         select(
             func.count(Grant.id),
@@ -109,22 +127,28 @@ def summary(filters: PortfolioFilters) -> Summary:
         )
     ).subquery()
     paid = select(func.coalesce(func.sum(Tranche.paid_amount), 0)).where(
-        Tranche.grant_id.in_(ids), Tranche.paid_date.is_not(None)
+        admitted(Tranche.grant_id, filters), Tranche.paid_date.is_not(None)
     )
-    n_countries = select(func.count(distinct(GrantCountry.country_code))).where(GrantCountry.grant_id.in_(ids))
-    n_organisations = select(func.count(distinct(GrantOrganisation.organisation_id))).where(
-        GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES)
+    # COUNT over a SELECT DISTINCT (hashed) rather than COUNT(DISTINCT ...) (which sorts every row).
+    n_countries = select(func.count()).select_from(
+        select(GrantCountry.country_code).where(admitted(GrantCountry.grant_id, filters)).distinct().subquery()
     )
-    south_north, south_south = _partnerships(ids)
+    n_organisations = select(func.count()).select_from(
+        select(GrantOrganisation.organisation_id)
+        .where(admitted(GrantOrganisation.grant_id, filters), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .distinct()
+        .subquery()
+    )
+    partnerships = _partnerships(filters)
     row = db.session.execute(
         select(
             totals,
             paid.scalar_subquery(),
             n_countries.scalar_subquery(),
             n_organisations.scalar_subquery(),
-            south_north,
-            south_south,
-        )
+            partnerships.c.south_north,
+            partnerships.c.south_south,
+        ).select_from(totals.join(partnerships, true()))
     ).one()
     return Summary(
         grants=int(row[0]),
@@ -156,7 +180,6 @@ class Share:
 def by_domain(filters: PortfolioFilters) -> list[Share]:
     """Every JVAP domain with the number and amount of the admitted grants linked to it (a grant linked to two
     domains counts in both)."""
-    ids = grant_ids(filters)
     linked = (
         select(
             grant_domains.c.domain_id,
@@ -164,7 +187,7 @@ def by_domain(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(Grant.amount), 0).label("amount"),
         )
         .join(Grant, Grant.id == grant_domains.c.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(grant_domains.c.domain_id)
         .subquery()
     )
@@ -181,7 +204,6 @@ def by_domain(filters: PortfolioFilters) -> list[Share]:
 
 def by_dialogue(filters: PortfolioFilters) -> list[Share]:
     """Every dialogue with the number and amount of the admitted grants linked to it."""
-    ids = grant_ids(filters)
     linked = (
         select(
             grant_dialogues.c.dialogue_id,
@@ -189,7 +211,7 @@ def by_dialogue(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(Grant.amount), 0).label("amount"),
         )
         .join(Grant, Grant.id == grant_dialogues.c.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(grant_dialogues.c.dialogue_id)
         .subquery()
     )
@@ -216,7 +238,6 @@ def _country_amount():
 
 def by_country(filters: PortfolioFilters) -> list[Share]:
     """Each country of implementation of the admitted grants: number of grants and amount there, most grants first."""
-    ids = grant_ids(filters)
     rows = db.session.execute(
         select(
             GrantCountry.country_code,
@@ -224,7 +245,7 @@ def by_country(filters: PortfolioFilters) -> list[Share]:
             func.coalesce(func.sum(type_coerce(_country_amount(), Money())), 0),
         )
         .join(Grant, Grant.id == GrantCountry.grant_id)
-        .where(Grant.id.in_(ids))
+        .where(admitted(Grant.id, filters))
         .group_by(GrantCountry.country_code)
         .order_by(func.count(Grant.id).desc(), GrantCountry.country_code)
     )
@@ -246,7 +267,6 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
 
     The database groups by year and month (two queries); months are then folded into quarters here, over at most
     one row per month, never over payments."""
-    ids = grant_ids(filters)
     paid_rows = db.session.execute(
         select(
             extract("year", Tranche.paid_date),
@@ -254,7 +274,7 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
             func.sum(Tranche.paid_amount),
             func.count(Tranche.id),
         )
-        .where(Tranche.grant_id.in_(ids), Tranche.paid_date.is_not(None))
+        .where(admitted(Tranche.grant_id, filters), Tranche.paid_date.is_not(None))
         .group_by(extract("year", Tranche.paid_date), extract("month", Tranche.paid_date))
     ).all()
     planned_rows = db.session.execute(
@@ -263,7 +283,7 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
             extract("month", Tranche.planned_date),
             func.sum(Tranche.planned_amount),
         )
-        .where(Tranche.grant_id.in_(ids), Tranche.paid_date.is_(None))
+        .where(admitted(Tranche.grant_id, filters), Tranche.paid_date.is_(None))
         .group_by(extract("year", Tranche.planned_date), extract("month", Tranche.planned_date))
     ).all()
     periods: dict[tuple[int, int], PaymentPeriod] = {}
@@ -284,6 +304,17 @@ def payments_over_time(filters: PortfolioFilters, period: str = "quarter") -> li
 
 
 # -- the filter form's choices ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    id: int
+    legal_name: str
+    acronym: str | None
+
+    @property
+    def name(self) -> str:  # as Organisation.name writes it
+        return f"{self.legal_name} ({self.acronym})" if self.acronym else self.legal_name
 
 
 @dataclass
@@ -308,11 +339,15 @@ def filter_choices() -> Choices:
         countries=list(
             db.session.scalars(select(GrantCountry.country_code).distinct().order_by(GrantCountry.country_code))
         ),
-        organisations=list(
-            db.session.scalars(
-                select(Organisation).where(Organisation.id.in_(implementing)).order_by(Organisation.legal_name)
+        # Plain rows, not ORM objects: at 2,000 organisations, building the objects was most of the dashboard's time.
+        organisations=[
+            OrganisationChoice(id=org_id, legal_name=legal_name, acronym=acronym)
+            for org_id, legal_name, acronym in db.session.execute(
+                select(Organisation.id, Organisation.legal_name, Organisation.acronym)
+                .where(Organisation.id.in_(implementing))
+                .order_by(Organisation.legal_name)
             )
-        ),
+        ],
         years=[
             int(y)
             for y in db.session.scalars(
@@ -340,6 +375,27 @@ class GrantRow:
     paid: Decimal
 
 
+GRANTS_PER_PAGE = 50
+
+
+def grant_rows_page(filters: PortfolioFilters, page: int | None, per_page: int | None = None) -> ListPage:
+    """One page of the admitted grants, in agreement order, with what the country and organisation pages' tables
+    show (call, lead organisation, countries, amount paid): a count and two queries whatever the number of grants.
+    The whole list is the portfolio's CSV and Excel exports."""
+    per_page = per_page or GRANTS_PER_PAGE
+    total = db.session.scalar(filters.apply(select(func.count(Grant.id)))) or 0
+    number = page_number(page, total, per_page)
+    query = filters.apply(
+        select(Grant, _paid_per_grant())
+        .options(joinedload(Grant.call), joinedload(Grant.lead_organisation), selectinload(Grant.country_rows))
+        .order_by(Grant.agreement_number, Grant.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    items = [GrantRow(grant=grant, paid=_money(paid)) for grant, paid in db.session.execute(query).unique()]
+    return ListPage(page=number, per_page=per_page, total=total, items=items)
+
+
 def grant_rows(filters: PortfolioFilters) -> list[GrantRow]:
     """The admitted grants with everything a list or an export shows, in five queries whatever their number: the
     grants (with call, lead organisation and amount paid), then their organisations, countries, dialogues, domains."""
@@ -365,12 +421,22 @@ class Partner:
     amount: Decimal = ZERO
 
 
-def country_organisations(filters: PortfolioFilters, code: str) -> list[Partner]:
-    """The implementing organisations of the admitted grants implemented in `code`, with how many of those grants
-    each takes part in and its budget share in them."""
+ORGANISATIONS_PER_PAGE = 50
+
+
+def country_organisations(
+    filters: PortfolioFilters, code: str, page: int | None = None, per_page: int | None = None
+) -> ListPage:
+    """One page of the implementing organisations of the admitted grants implemented in `code` (most grants first),
+    with how many of those grants each takes part in and its budget share in them: a count and one query."""
+    per_page = per_page or ORGANISATIONS_PER_PAGE
     ids = select(GrantCountry.grant_id).where(
         GrantCountry.country_code == code, GrantCountry.grant_id.in_(grant_ids(filters))
     )
+    linked = (GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+    organisations = select(GrantOrganisation.organisation_id).where(*linked).distinct().subquery()
+    total = db.session.scalar(select(func.count()).select_from(organisations)) or 0
+    number = page_number(page, total, per_page)
     rows = db.session.execute(
         select(
             Organisation,
@@ -378,11 +444,14 @@ def country_organisations(filters: PortfolioFilters, code: str) -> list[Partner]
             func.coalesce(func.sum(GrantOrganisation.budget_share), 0),
         )
         .join(GrantOrganisation, GrantOrganisation.organisation_id == Organisation.id)
-        .where(GrantOrganisation.grant_id.in_(ids), GrantOrganisation.role.in_(IMPLEMENTING_ROLES))
+        .where(*linked)
         .group_by(Organisation.id)
-        .order_by(func.count(GrantOrganisation.grant_id).desc(), Organisation.legal_name)
+        .order_by(func.count(GrantOrganisation.grant_id).desc(), Organisation.legal_name, Organisation.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
     )
-    return [Partner(organisation=org, grants=int(n), amount=_money(amount)) for org, n, amount in rows]
+    items = [Partner(organisation=org, grants=int(n), amount=_money(amount)) for org, n, amount in rows]
+    return ListPage(page=number, per_page=per_page, total=total, items=items)
 
 
 def organisation_partners(filters: PortfolioFilters, organisation_id: int) -> list[Partner]:

@@ -60,8 +60,8 @@ def country(code: str):
         filters=filters,
         errors=errors,
         summary=queries.summary(here),
-        rows=queries.grant_rows(here),
-        organisations=queries.country_organisations(here, code),
+        grants=queries.grant_rows_page(here, request.args.get("page", type=int)),
+        organisations=queries.country_organisations(here, code, request.args.get("organisations_page", type=int)),
     )
 
 
@@ -77,7 +77,7 @@ def organisation(org_id: int):
         filters=filters,
         errors=errors,
         summary=queries.summary(here),
-        rows=queries.grant_rows(here),
+        grants=queries.grant_rows_page(here, request.args.get("page", type=int)),
         roles=queries.organisation_roles(here, org.id),
         partners=queries.organisation_partners(here, org.id),
     )

@@ -401,6 +401,10 @@ def main(argv=None) -> int:
             raise
         generated_s = time.perf_counter() - started
     secret = api_token(app)
+    with app.app_context():  # the open-data files, as the beat keeps them current (portal/opendata/publication.py)
+        from portal.opendata.publication import publish
+
+        publish()
 
     server = None
     try:

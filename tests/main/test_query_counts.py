@@ -261,6 +261,22 @@ def test_ranking_page(world, count_get):
     _page(world, count_get, world.manager_id, url, lambda w: w.last_proposal_reference)
 
 
+def test_ranking_page_paged(world, count_get, monkeypatch):
+    """A later page of the ranking: the whole ranking is computed in SQL, only the page's rows are loaded."""
+    from portal.evaluation import ranking_page
+
+    monkeypatch.setattr(ranking_page, "PER_PAGE", 1)
+    url = f"/manage/calls/{world.call_id}/ranking?page=2"
+    _page(world, count_get, world.manager_id, url, lambda w: "Ranks 2 to 2 of")
+
+
+def test_evaluator_queue_paged(world, count_get, monkeypatch):
+    from portal.evaluation import queries
+
+    monkeypatch.setattr(queries, "QUEUE_PER_PAGE", 2)
+    _page(world, count_get, world.evaluator_id, "/evaluation?page=2", lambda w: "Assignments 3 to")
+
+
 def test_portfolio_dashboard(world, count_get):
     _page(world, count_get, world.manager_id, "/portfolio", lambda w: "CFP-QC-GRANTS")
 

@@ -1,0 +1,40 @@
+"""Numbers, amounts, dates and instants written the reader's way, with Babel's locales and patterns parsed once per
+process: the cached helpers write exactly what Babel writes, in each language, and follow force_locale()."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from flask_babel import force_locale
+
+from portal.core import i18n
+
+
+def test_numbers_as_babel_writes_them_in_each_language(app):
+    with app.test_request_context():
+        for locale in ("en", "fr"):
+            with force_locale(locale):
+                for value in (Decimal("1234.5"), Decimal("35"), Decimal("39.333"), 0, Decimal("-2.75")):
+                    for pattern in ("#,##0.##", "#,##0.00"):
+                        assert i18n.format_number(value, pattern) == format_decimal(value, pattern, locale=locale)
+        with force_locale("fr"):
+            assert i18n.number(Decimal("44.5")) == "44,50"
+            assert i18n.money(Decimal("300000")) == "300\u202f000,00\u00a0€"
+            assert i18n.date(dt.date(2026, 3, 1)) == "1 mars 2026"
+        with force_locale("en"):
+            assert i18n.number(Decimal("44.5")) == "44.50"
+            assert i18n.money(Decimal("300000")) == "€300,000.00"
+            assert i18n.date(dt.date(2026, 3, 1)) == "March 1, 2026"
+
+
+def test_instants_in_the_readers_zone_and_language(app):
+    moment = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    with app.test_request_context(), force_locale("fr"):
+        written = i18n.instant(moment, "Africa/Dakar")
+        assert written == f"{format_datetime(moment, 'medium', tzinfo=dt.UTC, locale='fr')} (Africa/Dakar)"
+        assert written.startswith("1 mars 2026")
+    with app.test_request_context(), force_locale("en"):
+        assert i18n.instant(moment, "Europe/Paris").startswith("Mar 1, 2026, 10:30:00")

@@ -1,0 +1,118 @@
+"""The open-data files published ahead of time: served while they describe the database as it is, never once it
+has changed (the download then streams from the database), written again only when needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from portal.core import querycount, storage
+from portal.grants.models import Tranche
+from portal.opendata import publication
+from portal.opendata.tasks import publish_open_data
+from portal.proposals.models import ProposalStatus
+from tests.opendata.world import make_grant
+
+URLS = ("/open-data/iati.xml", "/open-data/360giving.json")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_published(app):
+    """Each test starts and ends without published files (the storage folder is shared by the test session)."""
+
+    def clear():
+        with app.app_context():
+            state = publication._state()
+            for entry in state.get("files", {}).values():
+                storage.delete(entry["key"])
+            storage.delete(publication.STATE_KEY)
+
+    clear()
+    yield
+    clear()
+
+
+def _same_document(text: str) -> str:
+    """The document without the moment it was written (IATI's generated-datetime)."""
+    return re.sub(r'generated-datetime="[^"]+"', "", text)
+
+
+def test_the_published_files_are_served_while_current(client, portfolio, session):
+    live = {}
+    for url in URLS:
+        response = client.get(url)
+        assert response.status_code == 200 and "ETag" not in response.headers  # nothing published yet: streamed
+        live[url] = response.get_data(as_text=True)
+
+    assert publication.publish() is True
+    assert publication.publish() is False  # current: nothing written again
+
+    for url in URLS:
+        session.expire_all()
+        with querycount.counting() as queries:
+            response = client.get(url)
+            body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert response.headers["ETag"] and int(response.headers["Content-Length"]) == len(body.encode())
+        assert "public" in response.headers["Cache-Control"] and response.headers["Access-Control-Allow-Origin"] == "*"
+        assert _same_document(body) == _same_document(live[url])
+        assert queries.count == 1  # the state of the data; the file itself is read from the storage
+    assert len(etree.fromstring(client.get(URLS[0]).data)) == len(portfolio.grants)
+    assert [g["id"].rsplit("-", 1)[-1] for g in client.get(URLS[1]).get_json()["grants"]] == [
+        g.agreement_number.rsplit("-", 1)[-1] for g in portfolio.grants
+    ]
+
+
+def test_a_client_with_the_current_file_is_told_it_has_not_changed(client, portfolio):
+    publication.publish()
+    etag = client.get(URLS[1]).headers["ETag"]
+    again = client.get(URLS[1], headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.data
+
+
+def test_a_new_grant_or_payment_makes_the_published_files_out_of_date(
+    client, portfolio, session, make_proposal, make_org, make_user
+):
+    publication.publish()
+    call = portfolio.calls[0]
+    org = make_org(country="SN", members=[make_user()])
+    proposal = make_proposal(call, organisation=org, status=ProposalStatus.AWARDED)
+    grant = make_grant(call, proposal, org, 77, "45000.00", "active", dt.date(2026, 2, 2), countries=[("SN", "100")])
+    session.commit()
+    for url in URLS:
+        response = client.get(url)
+        assert "ETag" not in response.headers  # streamed from the database
+        assert grant.agreement_number in response.get_data(as_text=True)
+
+    publication.publish()
+    assert "ETag" in client.get(URLS[1]).headers
+    grant_id, title = portfolio.grants[0].id, portfolio.grants[0].title
+    session.expunge_all()  # the export loaded the grants with only the columns it prints
+    tranche = session.scalar(select(Tranche).where(Tranche.grant_id == grant_id, Tranche.paid_date.is_(None)))
+    tranche.paid_date, tranche.paid_amount = dt.date(2026, 6, 1), tranche.planned_amount
+    session.commit()
+    response = client.get(URLS[1])
+    assert "ETag" not in response.headers
+    payments = next(g for g in response.get_json()["grants"] if g["title"] == title)
+    assert len(payments["disbursementTransaction"]) == 2
+
+
+def test_an_unreadable_published_file_falls_back_to_the_database(client, portfolio):
+    publication.publish()
+    storage.delete(publication._state()["files"]["iati"]["key"])
+    response = client.get(URLS[0])
+    assert response.status_code == 200 and "ETag" not in response.headers
+    assert len(etree.fromstring(response.data)) == len(portfolio.grants)
+
+
+def test_the_task_and_the_command_publish_once(app, portfolio):
+    assert publish_open_data.apply().get() is True
+    assert publish_open_data.apply().get() is False
+    assert publish_open_data.apply(kwargs={"force": True}).get() is True
+    runner = app.test_cli_runner()
+    assert "already current" in runner.invoke(args=["opendata", "publish"]).output
+    assert "Open-data files written." in runner.invoke(args=["opendata", "publish", "--force"]).output
