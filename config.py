@@ -86,6 +86,10 @@ class Config:
     FACILITY_NAME = _env("FACILITY_NAME", "Migration Dialogues Grant Facility")
     FACILITY_ORG_REF = _env("FACILITY_ORG_REF", "XM-DAC-47066")
     FACILITY_SIGNATORY = _env("FACILITY_SIGNATORY", "Head of the Grant Facility")
+    # The same two in each other language the portal speaks (portal/core/facility.py): FACILITY_NAME_<LANG> and
+    # FACILITY_SIGNATORY_<LANG>. A language without them prints the English ones.
+    FACILITY_NAME_FR = _env("FACILITY_NAME_FR", "Facilité de subventions des dialogues sur la migration")
+    FACILITY_SIGNATORY_FR = _env("FACILITY_SIGNATORY_FR", "Responsable de la Facilité de subventions")
     # Open data (portal/opendata): who publishes, who is accountable, who funds. IATI organisation identifiers
     # (https://iatistandard.org/en/guidance/preparing-organisation/organisation-account/how-to-create-your-org-id/);
     # the default publisher reference is a placeholder that production must replace with the registered one.
@@ -146,6 +150,11 @@ class Config:
             raise RuntimeError(f"Refusing to start: STORAGE_BACKEND must be local or s3, not {self.STORAGE_BACKEND!r}.")
         if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
             raise RuntimeError("Refusing to start: STORAGE_BACKEND=s3 needs S3_BUCKET.")
+        for code in self.LANGUAGES:  # a language added later (translations/pt) gets FACILITY_NAME_PT from the env
+            for key in ("FACILITY_NAME", "FACILITY_SIGNATORY"):
+                name = f"{key}_{code.upper()}"
+                if code != "en" and not getattr(self, name, None) and os.environ.get(name):
+                    setattr(self, name, os.environ[name])
         redis = self.REDIS_URL
         self.CELERY = {
             "broker_url": redis or "memory://",
@@ -160,6 +169,9 @@ class Config:
             "broker_connection_retry_on_startup": True,
             "broker_transport_options": {"visibility_timeout": 3600},
             "beat_schedule": {},
+            # The queue the web app sends to and the worker consumes: several portals (or test runs) sharing one
+            # Redis must not take each other's jobs.
+            "task_default_queue": _env("CELERY_QUEUE", "celery"),
         }
 
 

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from portal.core import audit, i18n, jobs, storage
+from portal.core import audit, facility, i18n, jobs, storage
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.documents import receipts, tasks
@@ -191,14 +191,13 @@ def letter_context(document: Document) -> dict:
         }
         for row in sorted(grant.organisations, key=lambda r: (role_order.get(r.role, 9), r.id))
     ]
-    config = current_app.config
     locale = i18n.locale_code()
     url = verification_url(document)
     tranche_names = tranche_labels()
     report_names = report_labels()
     return {
-        "facility_name": config["FACILITY_NAME"],
-        "signatory": config["FACILITY_SIGNATORY"],
+        "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "letter_date": utcnow().date(),
         "reference": f"{grant.agreement_number}/AL-v{document.version}",
         "version": document.version,

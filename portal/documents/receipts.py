@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.accounts.models import User
-from portal.core import audit, jobs, mail, pdf
+from portal.core import audit, facility, jobs, mail, pdf
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.core.i18n import locale_code
@@ -126,14 +126,13 @@ def receipt_context(document: Document) -> dict:
 
     snapshot = document.snapshot
     data = snapshot.data
-    config = current_app.config
     locale = locale_code()
     url = verification_url(document)
     call = data.get("call") or {}
     lead = data.get("lead_organisation") or {}
     submitted_by = data.get("submitted_by") or {}
     return {
-        "facility_name": config["FACILITY_NAME"],
+        "facility_name": facility.name(),
         "issued_on": utcnow().date(),
         "reference": data.get("reference"),
         "stage": data.get("stage"),

@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal.core import audit, countries, pdf
+from portal.core import audit, countries, facility, pdf
 from portal.core.db import utcnow
 from portal.core.i18n import locale_code
 from portal.documents.models import DocumentKind
@@ -96,8 +96,8 @@ def sample_letter(kind: str) -> dict:
     today = utcnow().date()
     start = dt.date(today.year + 1, 1, 1)
     common = {
-        "facility_name": current_app.config["FACILITY_NAME"],
-        "signatory": current_app.config["FACILITY_SIGNATORY"],
+        "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "letter_date": today,
         "version": 1,
         "call_reference": "SAMPLE-CALL-01",

@@ -8,12 +8,12 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from portal.core import facility
 from portal.core.pdf import render_pdf
 from portal.evaluation.committee import CommitteeLine
 from portal.proposals.states import STATUS_LABELS
@@ -150,7 +150,7 @@ def xlsx_bytes(lines: list[CommitteeLine]) -> bytes:
 def pdf_bytes(call, stage, lines: list[CommitteeLine], stage_name: str) -> bytes:
     return render_pdf(
         "pdf/committee/ranking.html",
-        facility_name=current_app.config["FACILITY_NAME"],
+        facility_name=facility.name(),
         call_reference=call.reference,
         call_title=call.title,
         envelope=call.budget_envelope,
