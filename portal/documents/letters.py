@@ -247,6 +247,7 @@ def recent_documents(*, days: int, status: str | None = None, limit: int = 200) 
             selectinload(Document.grant),
             selectinload(Document.snapshot).selectinload(ProposalSnapshot.proposal),
             selectinload(Document.decision).selectinload(Decision.proposal),
+            selectinload(Document.call),
         )
     )
     if status:

@@ -33,6 +33,7 @@ KIND_LABELS = {
     "rejection_letter": _l("Rejection letter"),
     "reserve_letter": _l("Reserve-list letter"),
     "submission_receipt": _l("Submission receipt"),
+    "committee_ranking": _l("Committee's ranked list"),
 }
 
 

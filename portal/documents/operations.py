@@ -269,6 +269,10 @@ def render_decision_letter_pdf(document: Document) -> bytes:
 
 
 def render_pdf_of(document: Document) -> bytes:
+    if document.is_ranked_list:
+        from portal.documents import rankings
+
+        return rankings.render_ranked_list_pdf(document)
     if document.is_receipt:
         return render_submission_receipt_pdf(document)
     if document.is_decision_letter:
@@ -435,6 +439,7 @@ def find_by_code(code: str) -> Document | None:
         .options(
             selectinload(Document.grant).selectinload(Grant.lead_organisation),
             selectinload(Document.snapshot),
+            selectinload(Document.call),
         )
     )
     if document is None or document.status != DocumentStatus.READY:
@@ -444,6 +449,14 @@ def find_by_code(code: str) -> Document | None:
 
 def latest_version(document: Document) -> int:
     """The highest version of the same document: of the grant's award letter, or of the proposal's receipts."""
+    if document.is_ranked_list:
+        return db.session.scalar(
+            db.select(db.func.max(Document.version)).where(
+                Document.kind == document.kind,
+                Document.call_id == document.call_id,
+                Document.stage_id == document.stage_id,
+            )
+        )
     if document.is_receipt:
         from portal.proposals.models import ProposalSnapshot
 

@@ -74,8 +74,16 @@ def render_decision_letter(self, document_id: int) -> str | None:
     return _render(self, document_id)
 
 
+@shared_task(name="documents.render_committee_ranking", **_RETRYING)
+def render_committee_ranking(self, document_id: int) -> str | None:
+    """Render one version of the committee's ranked list (see _render)."""
+    return _render(self, document_id)
+
+
 def task_for(kind: str):
     """The render task of a kind of document."""
+    if kind == "committee_ranking":
+        return render_committee_ranking
     if kind == "submission_receipt":
         return render_submission_receipt
     if kind in ("rejection_letter", "reserve_letter"):
