@@ -140,6 +140,11 @@ class Config:
     TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "Grant Facility")
     WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
 
+    # The longest a document may take to render (template and PDF), in seconds: a template that loops for ever is
+    # stopped with a message (portal/core/pdf.py, render_budget). Previews in the template editor get less, since a
+    # person waits for them.
+    DOCUMENT_RENDER_SECONDS = _int("DOCUMENT_RENDER_SECONDS", 60)
+    DOCUMENT_PREVIEW_SECONDS = _int("DOCUMENT_PREVIEW_SECONDS", 10)
     # Jobs that stay queued longer than this are re-sent by the periodic sweep.
     JOB_SWEEP_AFTER_SECONDS = _int("JOB_SWEEP_AFTER_SECONDS", 300)
 

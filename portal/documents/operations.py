@@ -340,6 +340,9 @@ def render_document(document_id: int) -> Document:
 
 def failure_reason(exc: BaseException) -> str:
     message = str(exc).strip() or type(exc).__name__
+    line = getattr(exc, "line", None)  # a manager's template that cannot render: where, as the editor says it
+    if line:
+        message = _("Line %(line)d: %(message)s", line=line, message=message)
     return message[:MAX_ERROR_LENGTH]
 
 

@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
+from portal.core.pdf import RenderBudgetError
 from portal.documents import operations
 from portal.extensions import db
 
@@ -38,7 +39,8 @@ def _render(task, document_id: int) -> str | None:
     except Exception as exc:
         db.session.rollback()
         reason = operations.failure_reason(exc)
-        if task.request.retries >= task.max_retries:
+        # A template that ran out of its time budget would only run out of it again: failed at once, no retries.
+        if isinstance(exc, RenderBudgetError) or task.request.retries >= task.max_retries:
             operations.mark_failed(document_id, reason)
             db.session.commit()
             return "failed"

@@ -192,7 +192,10 @@ def preview(kind: str, html: str, css: str, *, language: str = "en") -> bytes:
     _check_size(html, css)
     with force_locale(language):
         try:
-            return pdf.render_pdf(source=html, css=css, letter=sample_letter(kind))
+            # A person waits for the preview (and for the save, which renders it in each language): a shorter budget.
+            return pdf.render_pdf(
+                source=html, css=css, budget=current_app.config["DOCUMENT_PREVIEW_SECONDS"], letter=sample_letter(kind)
+            )
         except pdf.TemplateRenderError as exc:
             raise TemplateEditError(exc.message, line=exc.line) from exc
 
