@@ -19,7 +19,9 @@ from portal.extensions import db
 
 
 def committee_url(call_id: int, stage_id: int | None) -> str:
-    return url_for("evaluation.committee_page", call_id=call_id, stage_id=stage_id) + "#ranked-list"
+    # No "#ranked-list" here: the flashed message sits at the top of the page, just above the section, and a jump to
+    # the section would hide it.
+    return url_for("evaluation.committee_page", call_id=call_id, stage_id=stage_id)
 
 
 @bp.route("/manage/calls/<int:call_id>/committee/ranked-list", methods=["POST"])

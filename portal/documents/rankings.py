@@ -118,6 +118,7 @@ def ranked_list_context(document: Document) -> dict:
     url = verification_url(document)
     return exports.ranked_list_data(document.call, document.stage) | {
         "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "issued_on": utcnow().date(),
         "version": document.version,
         "verification_code": document.verification_code,

@@ -65,9 +65,7 @@ def retry(document_id: int):
         else:
             flash(_("The award letter is queued again; it will be ready in a moment."), "success")
     if document.is_ranked_list:
-        return redirect(
-            url_for("evaluation.committee_page", call_id=document.call_id, stage_id=document.stage_id) + "#ranked-list"
-        )
+        return redirect(url_for("evaluation.committee_page", call_id=document.call_id, stage_id=document.stage_id))
     if document.is_receipt or document.is_decision_letter:
         return redirect(url_for("proposals.view", proposal_id=document.proposal.id))
     return redirect(url_for("grants.view", grant_id=document.grant_id))

@@ -329,7 +329,7 @@ def committee_pdf(call_id: int):
     ):
         return redirect(url_for("documents.download", document_id=current.id))
     flash(_("The ranked list's PDF is prepared in the background: ask for an up-to-date version below."), "info")
-    return redirect(url_for("evaluation.committee_page", call_id=call.id, stage_id=stage.id) + "#ranked-list")
+    return redirect(url_for("evaluation.committee_page", call_id=call.id, stage_id=stage.id))
 
 
 # -- the applicant's evaluation summary ------------------------------------------------------------------------

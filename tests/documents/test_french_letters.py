@@ -100,3 +100,38 @@ def test_a_language_without_its_own_facility_name_falls_back_to_english(app):
     assert facility.name("en") == app.config["FACILITY_NAME"]
     with app.test_request_context():
         assert facility.signatory("pt") == app.config["FACILITY_SIGNATORY"]
+
+
+def test_the_french_rejection_letter_has_no_english_left(app, session, consortium):
+    from portal.documents import letters
+    from portal.evaluation.models import Decision
+
+    decision = Decision(
+        proposal=consortium.proposal,
+        outcome="reject",
+        reason="The work plan does not show how the activities reach the planned participants.",
+        decided_by_id=consortium.manager.id,
+    )
+    session.add(decision)
+    session.flush()
+    texts = {}
+    for language in ("en", "fr"):
+        consortium.lead_user.locale = language  # the letter speaks the addressee's language
+        document = letters.request_decision_letter(decision, by=consortium.manager)
+        session.commit()
+        session.expire_all()
+        document = session.get(Document, document.id)
+        assert document.language == language and document.status == "ready", document.error
+        texts[language] = pdftotext(storage.get(document.storage_key))
+    proper = [
+        consortium.lead.name,
+        consortium.lead_user.display_name,
+        consortium.proposal.title,
+        consortium.proposal.call.title,
+        decision.reason,  # the committee's own words, as written
+        app.config["PUBLIC_BASE_URL"],
+    ]
+    pieces = _phrases("\n".join(proper), [])
+    left = _phrases(texts["en"], proper) & _phrases(texts["fr"], proper) - pieces
+    assert not left, sorted(" ".join(p) for p in left)
+    assert app.config["FACILITY_SIGNATORY_FR"] in texts["fr"]

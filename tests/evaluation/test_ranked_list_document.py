@@ -62,7 +62,9 @@ def test_a_manager_asks_for_the_ranked_list_and_gets_a_verifiable_pdf(client, si
     first, second = ranked
     sign_in(client, manager)
     response = _ask(client, call)
-    assert response.status_code == 302 and response.headers["Location"].endswith("#ranked-list")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/manage/calls/{call.id}/committee?stage_id={pipeline.scoring_stages(call)[-1].id}"
+    )
     page = client.get(response.headers["Location"]).text
     assert "Version 1 of the ranked list is being prepared" in page
 
@@ -136,7 +138,9 @@ def test_the_old_pdf_link_leads_to_the_current_version_or_to_the_committee_page(
 ):
     sign_in(client, manager)
     response = client.get(f"/manage/calls/{call.id}/committee.pdf")
-    assert response.status_code == 302 and response.headers["Location"].endswith("#ranked-list")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/manage/calls/{call.id}/committee?stage_id={pipeline.scoring_stages(call)[-1].id}"
+    )
     assert "ask for an up-to-date version below" in client.get(response.headers["Location"]).text
     _ask(client, call)
     [document] = _versions(session, call)
@@ -178,7 +182,7 @@ def test_a_failed_render_shows_its_reason_and_is_retried_from_the_committee_page
     # Asking again for the same (unchanged) ranking after a failure makes a new version, not "unchanged".
     monkeypatch.undo()
     response = client.post(f"/documents/{document.id}/retry")
-    assert response.headers["Location"].endswith("#ranked-list")
+    assert f"/manage/calls/{call.id}/committee" in response.headers["Location"]
     assert "The ranked list is queued again" in client.get(response.headers["Location"]).text
     [document] = _versions(session, call)
     assert document.status == "ready" and document.error is None
