@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 
 from portal.calls.models import Call
 from portal.core.access import load, role_required
@@ -42,7 +43,12 @@ def request_ranked_list(call_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(committee_url(call.id, stage.id))
-    db.session.commit()  # the render job is sent after this commit
+    try:
+        db.session.commit()  # the render job is sent after this commit
+    except IntegrityError:  # another manager asked at the same moment: theirs is the new version
+        db.session.rollback()
+        flash(_("Another manager has just asked for the ranked list; it is on its way."), "info")
+        return redirect(committee_url(call.id, stage.id))
     if asked.created:
         flash(
             _(

@@ -215,3 +215,32 @@ def test_the_ranked_list_in_french(client, sign_in, session, call, ranked, manag
     text = squeezed(storage.get(document.storage_key))
     assert "Listeclasséeducomitéd’évaluation" in text and "Page1sur1" in text
     assert "Confidentiel" in text and "Verify" not in text
+
+
+def test_running_the_render_task_again_changes_nothing(client, sign_in, session, call, ranked, manager):
+    from portal.documents import tasks
+
+    sign_in(client, manager)
+    _ask(client, call)
+    [document] = _versions(session, call)
+    before = (document.sha256, document.storage_key, document.attempts, document.rendered_at)
+    assert tasks.task_for("committee_ranking").apply(args=[document.id]).get() == "ready"
+    [document] = _versions(session, call)
+    assert (document.sha256, document.storage_key, document.attempts, document.rendered_at) == before
+
+
+def test_two_managers_asking_at_the_same_moment_get_a_message_not_an_error(
+    client, sign_in, session, call, ranked, manager, monkeypatch
+):
+    from sqlalchemy.exc import IntegrityError
+
+    sign_in(client, manager)
+
+    def clash():  # the other manager's version 1 was committed first: the unique (call, stage, version) refuses ours
+        raise IntegrityError("INSERT INTO documents", {}, Exception("duplicate key value"))
+
+    monkeypatch.setattr(db.session, "commit", clash)
+    response = _ask(client, call)
+    monkeypatch.undo()
+    assert response.status_code == 302
+    assert "Another manager has just asked for the ranked list" in client.get(response.headers["Location"]).text
