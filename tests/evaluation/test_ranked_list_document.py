@@ -244,3 +244,17 @@ def test_two_managers_asking_at_the_same_moment_get_a_message_not_an_error(
     monkeypatch.undo()
     assert response.status_code == 302
     assert "Another manager has just asked for the ranked list" in client.get(response.headers["Location"]).text
+
+
+def test_a_version_on_its_way_is_shown_as_such(client, sign_in, session, call, ranked, manager, monkeypatch):
+    from portal.core import jobs
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)  # the worker has not taken it yet
+    sign_in(client, manager)
+    page = client.get(
+        client.post(
+            f"/manage/calls/{call.id}/committee/ranked-list", data={"stage_id": pipeline.scoring_stages(call)[-1].id}
+        ).headers["Location"]
+    ).text
+    assert "A version is being prepared: reload the page in a moment to download it." in page
+    assert "Queued" in page and "/download" not in page.split('id="ranked-list"')[1].split("</section>")[0]
