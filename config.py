@@ -141,7 +141,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
 
     # The longest a document may take to render (template and PDF), in seconds: a template that loops for ever is
-    # stopped with a message (portal/core/pdf.py, render_budget). Previews in the template editor get less, since a
+    # stopped with a message (portal/core/pdf.py, within_budget). Previews in the template editor get less, since a
     # person waits for them.
     DOCUMENT_RENDER_SECONDS = _int("DOCUMENT_RENDER_SECONDS", 60)
     DOCUMENT_PREVIEW_SECONDS = _int("DOCUMENT_PREVIEW_SECONDS", 10)

@@ -12,13 +12,14 @@ files as `portal-static:/css/letter.css`."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import mimetypes
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext, ngettext, pgettext
@@ -37,6 +38,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from portal.core import countries, i18n
 
+T = TypeVar("T")
 SCHEME = "portal-static:"
 # Partials outside templates/pdf that built-in documents include (the receipt reads a snapshot with the same
 # macros as the proposal page). Read-only, never editable in the portal.
@@ -104,37 +106,45 @@ def _clear_in(thread_id: int) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
 
 
-@contextlib.contextmanager
-def render_budget(seconds: float | None):
-    """Run the block within `seconds` (see above); None or 0: no limit."""
+def within_budget(seconds: float | None, render: Callable[[], T]) -> T:
+    """`render()` within `seconds` (see above), else _OutOfTime; None or 0: no limit.
+
+    A plain function, not a context manager: the clean-up below must run to its end whatever arrives meanwhile, and
+    a generator's or __exit__'s first instruction could be where one more stop lands."""
     if not seconds or seconds <= 0:
-        yield
-        return
+        return render()
     target = threading.get_ident()
     done = threading.Event()
     fired = threading.Event()
 
     def watch() -> None:
-        if not done.wait(seconds):
-            fired.set()
+        if done.wait(seconds):
+            return
+        fired.set()
+        # Again and again until the render has ended: an exception raised while the thread runs a garbage-collection
+        # callback or a __del__ is swallowed there ("Exception ignored in ..."), and the render would go on.
+        while not done.is_set():
             _raise_in(target)
+            done.wait(0.05)
 
     watcher = threading.Thread(target=watch, name="render-budget", daemon=True)
     watcher.start()
-    delivered = False
     try:
-        yield
-    except _OutOfTime:
-        delivered = True  # raised in the block: it goes on with its traceback (the template's line)
-        raise
+        result = render()
     finally:
-        done.set()
-        watcher.join()
-        if fired.is_set() and not delivered:
-            # Fired as the block ended: the exception may still be pending in this thread. Clear it, and say so here
-            # rather than let it surface in whatever code runs next.
-            _clear_in(target)
-            raise _OutOfTime
+        # Stop the watcher, wait for it, and drop a stop it sent meanwhile; retried if one lands in the middle.
+        while True:
+            try:
+                done.set()
+                while watcher.is_alive():
+                    watcher.join(0.1)
+                _clear_in(target)
+                break
+            except _OutOfTime:
+                continue
+    if fired.is_set():
+        raise _OutOfTime  # it ran past the deadline, its stop swallowed on the way
+    return result
 
 
 def _budget_seconds() -> float:
@@ -313,8 +323,7 @@ def render_html(
             tmpl = env.template_class.from_code(env, compiled, env.make_globals(None), None)
         else:
             tmpl = env.get_template(template)
-        with render_budget(seconds):
-            html = tmpl.render(**context)
+        html = within_budget(seconds, lambda: tmpl.render(**context))
     except _OutOfTime as exc:
         raise _too_long(exc, seconds, tmpl if source is not None else None) from None
     except TemplateSyntaxError as exc:
@@ -352,16 +361,19 @@ def render_html(
     return html
 
 
+def _write_pdf(html: str, css: str | None, fetcher: URLFetcher) -> bytes:
+    document = HTML(string=html, base_url=SCHEME + "/", url_fetcher=fetcher)
+    stylesheets = [CSS(string=css, base_url=SCHEME + "/", url_fetcher=fetcher)] if css and css.strip() else None
+    return document.write_pdf(pdf_variant="pdf/a-3b", stylesheets=stylesheets)
+
+
 def html_to_pdf(html: str, css: str | None = None, *, budget: float | None = None) -> bytes:
     """PDF/A-3b, so that letters can be archived. `css` is added after the template's own stylesheets. WeasyPrint
     works within `budget` seconds (default DOCUMENT_RENDER_SECONDS): CSS can make the layout slow too."""
     fetcher = StaticOnlyFetcher(Path(current_app.static_folder))
     seconds = budget if budget is not None else _budget_seconds()
     try:
-        with render_budget(seconds):
-            document = HTML(string=html, base_url=SCHEME + "/", url_fetcher=fetcher)
-            stylesheets = [CSS(string=css, base_url=SCHEME + "/", url_fetcher=fetcher)] if css and css.strip() else None
-            return document.write_pdf(pdf_variant="pdf/a-3b", stylesheets=stylesheets)
+        return within_budget(seconds, lambda: _write_pdf(html, css, fetcher))
     except _OutOfTime as exc:
         raise _too_long(exc, seconds) from None
     except FatalURLFetchingError as exc:
@@ -394,8 +406,8 @@ __all__ = [
     "RenderBudgetError",
     "TemplateRenderError",
     "html_to_pdf",
-    "render_budget",
     "render_html",
     "render_pdf",
     "sandbox",
+    "within_budget",
 ]

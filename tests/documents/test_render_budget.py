@@ -1,5 +1,5 @@
 """A template that loops for a long time neither hangs a request nor a worker: the render has a time budget
-(portal/core/pdf.py, render_budget), the editor says what happened and where, the task fails at once (no retries
+(portal/core/pdf.py, within_budget), the editor says what happened and where, the task fails at once (no retries
 that would only time out again), and the process renders the next document normally."""
 
 from __future__ import annotations
