@@ -93,8 +93,10 @@ class _OutOfTime(BaseException):
 # render is still running then, raises _OutOfTime *in the rendering thread* (CPython's PyThreadState_SetAsyncExc).
 # The interpreter delivers it at the next bytecode boundary, also inside a tight loop (`{% for %}{% endfor %}`); it
 # is a BaseException, so no `except Exception` of Jinja or WeasyPrint swallows it; render_html/html_to_pdf turn it
-# into RenderBudgetError, with the edited template's line. Nothing else of the process is touched, and a render that
-# ends in time costs one short-lived thread. What runs in C is bounded by the sandbox instead (sizes of ranges,
+# into RenderBudgetError, with the edited template's line. The stop is sent again every 50 ms until the render has
+# ended (one that lands in a __del__ is swallowed there), and within_budget waits for the watcher and clears any stop
+# still pending before it returns: nothing reaches code that runs after the render. A render that ends in time costs
+# one short-lived thread. What runs in C is bounded by the sandbox instead (sizes of ranges,
 # repetitions, exponents, widths), and the HTML handed to WeasyPrint is capped (MAX_HTML).
 
 
