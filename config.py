@@ -92,6 +92,10 @@ class Config:
     FACILITY_NAME = _env("FACILITY_NAME", "Migration Dialogues Grant Facility")
     FACILITY_ORG_REF = _env("FACILITY_ORG_REF", "XM-DAC-47066")
     FACILITY_SIGNATORY = _env("FACILITY_SIGNATORY", "Head of the Grant Facility")
+    # The same two in each other language the portal speaks (portal/core/facility.py): FACILITY_NAME_<LANG> and
+    # FACILITY_SIGNATORY_<LANG>. A language without them prints the English ones.
+    FACILITY_NAME_FR = _env("FACILITY_NAME_FR", "Facilité de subventions des dialogues sur la migration")
+    FACILITY_SIGNATORY_FR = _env("FACILITY_SIGNATORY_FR", "Responsable de la Facilité de subventions")
     # Open data (portal/opendata): who publishes, who is accountable, who funds. IATI organisation identifiers
     # (https://iatistandard.org/en/guidance/preparing-organisation/organisation-account/how-to-create-your-org-id/);
     # the default publisher reference is a placeholder that production must replace with the registered one.
@@ -142,6 +146,11 @@ class Config:
     TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "Grant Facility")
     WTF_CSRF_TIME_LIMIT = None  # applicants keep long forms open; the session bounds the token instead
 
+    # The longest a document may take to render (template and PDF), in seconds: a template that loops for ever is
+    # stopped with a message (portal/core/pdf.py, within_budget). Previews in the template editor get less, since a
+    # person waits for them.
+    DOCUMENT_RENDER_SECONDS = _int("DOCUMENT_RENDER_SECONDS", 60)
+    DOCUMENT_PREVIEW_SECONDS = _int("DOCUMENT_PREVIEW_SECONDS", 10)
     # Jobs that stay queued longer than this are re-sent by the periodic sweep.
     JOB_SWEEP_AFTER_SECONDS = _int("JOB_SWEEP_AFTER_SECONDS", 300)
 
@@ -152,6 +161,11 @@ class Config:
             raise RuntimeError(f"Refusing to start: STORAGE_BACKEND must be local or s3, not {self.STORAGE_BACKEND!r}.")
         if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
             raise RuntimeError("Refusing to start: STORAGE_BACKEND=s3 needs S3_BUCKET.")
+        for code in self.LANGUAGES:  # a language added later (translations/pt) gets FACILITY_NAME_PT from the env
+            for key in ("FACILITY_NAME", "FACILITY_SIGNATORY"):
+                name = f"{key}_{code.upper()}"
+                if code != "en" and not getattr(self, name, None) and os.environ.get(name):
+                    setattr(self, name, os.environ[name])
         redis = self.REDIS_URL
         self.CELERY = {
             "broker_url": redis or "memory://",
@@ -166,6 +180,9 @@ class Config:
             "broker_connection_retry_on_startup": True,
             "broker_transport_options": {"visibility_timeout": 3600},
             "beat_schedule": {},
+            # The queue the web app sends to and the worker consumes: several portals (or test runs) sharing one
+            # Redis must not take each other's jobs.
+            "task_default_queue": _env("CELERY_QUEUE", "celery"),
         }
 
 

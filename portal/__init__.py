@@ -215,7 +215,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from portal.core import countries, i18n
+    from portal.core import countries, facility, i18n
 
     app.jinja_env.globals.update(
         country_name=lambda code: countries.name(code, i18n.locale_code()),
@@ -225,7 +225,7 @@ def _register_template_helpers(app: Flask) -> None:
         language_name=i18n.language_name,
         portal_languages=i18n.portal_languages,
         text_direction=i18n.text_direction,
-        facility_name=lambda: app.config["FACILITY_NAME"],
+        facility_name=lambda: facility.name(),
     )
     app.jinja_env.filters.update(money=i18n.money, number=i18n.number, date=i18n.date, instant=i18n.instant)
 

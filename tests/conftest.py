@@ -83,6 +83,8 @@ def app(database_url, storage_dir):
     # Tasks run eagerly in-process unless a test asks for the real worker (tests/services.py).
     config.CELERY["broker_url"] = TEST_REDIS_URL or "memory://"
     config.CELERY["task_always_eager"] = True
+    # A queue of this run's own: another run sharing the Redis never takes (or purges) its jobs (tests/services.py).
+    config.CELERY["task_default_queue"] = f"portal-test-{uuid.uuid4().hex[:10]}"
     application = create_app(config)
     # A test keeps an app context pushed, and Flask reuses it for the test client's requests; give every request
     # a fresh `g` (signed-in user, locale, CSRF token) as it would have in production.

@@ -46,22 +46,56 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
-@pytest.fixture(scope="session")
-def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
-    """A real `celery worker` process against the test database and Redis, for the whole session."""
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
+def worker_env(app, database_url, redis_url, storage_dir) -> dict[str, str]:
+    """The environment of a worker process of this test run: its database, storage and its own queue."""
+    return {
         **os.environ,
         "PORTAL_ENV": "development",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "STORAGE_DIR": str(storage_dir),
         "MAIL_BACKEND": "console",
+        # The run's own queue (tests/conftest.py): a worker of another run sharing this Redis (another checkout's
+        # tests, a worker left over by an interrupted run) neither takes these jobs nor purges them.
+        "CELERY_QUEUE": app.extensions["celery"].conf.task_default_queue,
     }
+
+
+def worker_hostname(prefix: str) -> str:
+    return f"{prefix}-{os.getpid()}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
+
+
+def wait_until_consuming(celery, proc: subprocess.Popen, hostname: str, log_path: Path | None, seconds: float = 90):
+    """Wait until THIS worker answers a ping and consumes the run's queue. A ping to every worker would be answered
+    by any worker on the broker (another run's) before ours is up; answering pings is not consuming either."""
+    queue = celery.conf.task_default_queue
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            detail = log_path.read_text()[-3000:] if log_path else ""
+            pytest.fail(f"the Celery worker exited with {proc.returncode}:\n{detail}")
+        try:
+            replies = celery.control.inspect(destination=[hostname], timeout=1.0).active_queues() or {}
+        except Exception:
+            replies = {}
+        if any(q.get("name") == queue for q in replies.get(hostname) or []):
+            return
+        time.sleep(0.3)
+    proc.terminate()
+    detail = log_path.read_text()[-3000:] if log_path else ""
+    pytest.fail(f"the Celery worker {hostname} did not consume {queue} within {seconds:.0f} s:\n{detail}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
+    """A real `celery worker` process against the test database and Redis, for the whole session."""
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = worker_env(app, database_url, redis_url, storage_dir)
     celery = app.extensions["celery"]
-    # Messages left in the test broker by an earlier, interrupted run would name rows of a database that is gone.
+    # Messages left in this run's queue (none should be: the name is new) would name rows of a database that is gone.
     with celery.connection_for_write() as conn:
         celery.control.purge(connection=conn)
+    hostname = worker_hostname("test")
     log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [
@@ -76,7 +110,7 @@ def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
             "--without-gossip",
             "--without-mingle",
             "--hostname",
-            f"test-{os.getpid()}@%h",
+            hostname,
         ],
         cwd=ROOT,
         env=env,
@@ -84,18 +118,8 @@ def celery_worker(app, redis_url, database_url, storage_dir, tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     proc.log_path = log_path  # tests print the worker's log when it does not do what they expect
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the Celery worker exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if celery.control.ping(timeout=1.0):
-                break
-        except Exception:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail(f"the Celery worker did not answer within 60 s:\n{log_path.read_text()[-3000:]}")
+    proc.hostname = hostname
+    wait_until_consuming(celery, proc, hostname, log_path)
     yield proc
     proc.terminate()
     try:

@@ -430,6 +430,7 @@ RULES: dict[tuple[str, str], tuple[dict, dict]] = {
     ("documents.call_letters", "GET"): ({"call_id": "@call"}, STAFF),
     ("documents.call_letters", "POST"): ({"call_id": "@call"}, STAFF),
     ("documents.jobs", "GET"): ({}, STAFF),
+    ("documents.request_ranked_list", "POST"): ({"call_id": "@call"}, STAFF),
     # open data and the JSON API
     ("opendata.index", "GET"): ({}, PUBLIC),
     ("opendata.iati_xml", "GET"): ({}, PUBLIC),

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func
 
-from portal.core import audit, jobs
+from portal.core import audit, facility, jobs
 from portal.core.db import utcnow
 from portal.documents import tasks
 from portal.documents.models import Document, DocumentKind, DocumentStatus
@@ -96,7 +96,6 @@ def decision_letter_context(document: Document) -> dict:
     proposal = decision.proposal
     lead = proposal.organisation
     contact = _contact(lead.id)
-    config = current_app.config
     url = verification_url(document)
     # The evaluation summary the applicant reads on the portal, annexed: final scores and comments per criterion,
     # evaluators never named (portal.evaluation.summary); plain dicts for the sandbox.
@@ -105,8 +104,8 @@ def decision_letter_context(document: Document) -> dict:
     summary = applicant_summary(proposal, document.language or "en")
     evaluation = dataclasses.asdict(summary) if summary is not None else None
     return {
-        "facility_name": config["FACILITY_NAME"],
-        "signatory": config["FACILITY_SIGNATORY"],
+        "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "letter_date": utcnow().date(),
         "evaluation": evaluation,
         "max_total": evaluation["stages"][-1]["max_total"] if evaluation and evaluation["stages"] else None,
@@ -248,6 +247,7 @@ def recent_documents(*, days: int, status: str | None = None, limit: int = 200) 
             selectinload(Document.grant),
             selectinload(Document.snapshot).selectinload(ProposalSnapshot.proposal),
             selectinload(Document.decision).selectinload(Decision.proposal),
+            selectinload(Document.call),
         )
     )
     if status:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -33,6 +33,7 @@ KIND_LABELS = {
     "rejection_letter": _l("Rejection letter"),
     "reserve_letter": _l("Reserve-list letter"),
     "submission_receipt": _l("Submission receipt"),
+    "committee_ranking": _l("Committee's ranked list"),
 }
 
 
@@ -95,8 +96,6 @@ def _kind_or_404(kind: str) -> str:
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    from flask import current_app
-
     from portal.core.i18n import language_name
 
     return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
@@ -118,6 +117,7 @@ def _editor(kind: str, form: TemplateForm, *, problem=None, code: int = 200):
             line_text=line_text,
             active=templates.active_template(kind),
             versions=templates.versions(kind),
+            preview_seconds=current_app.config["DOCUMENT_PREVIEW_SECONDS"],
         ),
         code,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import secrets
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,8 @@ from portal.core.db import utcnow
 from portal.extensions import db
 
 if TYPE_CHECKING:
-    from portal.evaluation.models import Decision
+    from portal.calls.models import Call
+    from portal.evaluation.models import Decision, EvaluationStage
     from portal.grants.models import Grant
     from portal.proposals.models import ProposalSnapshot
 
@@ -26,6 +28,8 @@ class DocumentKind(enum.StrEnum):
     # The committee's decision not to fund (or to fund only if money frees up), told to the lead applicant.
     REJECTION_LETTER = "rejection_letter"
     RESERVE_LETTER = "reserve_letter"
+    # The evaluation committee's ranked list of a call's stage (staff only: it names evaluators).
+    COMMITTEE_RANKING = "committee_ranking"
 
 
 DECISION_LETTER_KINDS = (DocumentKind.REJECTION_LETTER.value, DocumentKind.RESERVE_LETTER.value)
@@ -58,6 +62,10 @@ class Document(db.Model):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("proposal_snapshots.id"), index=True)
     # Rejection and reserve-list letters: the committee's decision they tell.
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    # The committee's ranked list: the call and stage it ranks, and the fingerprint of the ranking it prints.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_stages.id"))
+    source_digest: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.QUEUED.value, index=True)
@@ -77,11 +85,14 @@ class Document(db.Model):
     grant: Mapped[Grant | None] = relationship(back_populates="documents")
     snapshot: Mapped[ProposalSnapshot | None] = relationship()
     decision: Mapped[Decision | None] = relationship()
+    call: Mapped[Call | None] = relationship()
+    stage: Mapped[EvaluationStage | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("kind", "grant_id", "version"),
         UniqueConstraint("kind", "snapshot_id"),
         UniqueConstraint("kind", "decision_id", "version"),
+        UniqueConstraint("kind", "call_id", "stage_id", "version"),
         CheckConstraint(f"status IN {DOCUMENT_STATUS_VALUES!r}", name="status_known"),
     )
 
@@ -98,6 +109,10 @@ class Document(db.Model):
         return self.kind in DECISION_LETTER_KINDS
 
     @property
+    def is_ranked_list(self) -> bool:
+        return self.kind == DocumentKind.COMMITTEE_RANKING
+
+    @property
     def proposal(self):
         """The proposal a receipt or a decision letter is about (None for an award letter)."""
         if self.is_receipt:
@@ -108,6 +123,9 @@ class Document(db.Model):
 
     @property
     def filename(self) -> str:
+        if self.is_ranked_list:
+            reference = re.sub(r"[^A-Za-z0-9._-]+", "-", self.call.reference) if self.call else str(self.id)
+            return f"ranked-list-{reference}-v{self.version}.pdf"
         if self.is_decision_letter:
             reference = self.proposal.reference if self.proposal else str(self.id)
             return f"{self.kind.replace('_', '-')}-{reference}-v{self.version}.pdf"
@@ -119,6 +137,10 @@ class Document(db.Model):
 
     # -- access: an award letter is seen and fetched through its grant, a receipt through its proposal --
     def can_view(self, user) -> bool:
+        if self.is_ranked_list:
+            # The ranked list names evaluators and every applicant's scores: staff only; others may not know it
+            # exists.
+            return bool(user.is_authenticated) and user.is_staff
         if self.is_decision_letter:
             return self.proposal is not None and self.proposal.can_view(user)
         if self.is_receipt:
@@ -131,6 +153,8 @@ class Document(db.Model):
         return bool(user.is_authenticated) and (user.is_staff or self.proposal.is_applicant_member(user))
 
     def can_download(self, user) -> bool:
+        if self.is_ranked_list:
+            return self.can_view(user)
         if self.is_decision_letter:
             return self.can_view(user) and self._is_addressee_or_staff(user)
         if self.is_receipt:

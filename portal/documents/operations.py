@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from portal.core import audit, i18n, jobs, storage
+from portal.core import audit, facility, i18n, jobs, storage
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.documents import receipts, tasks
@@ -191,14 +191,13 @@ def letter_context(document: Document) -> dict:
         }
         for row in sorted(grant.organisations, key=lambda r: (role_order.get(r.role, 9), r.id))
     ]
-    config = current_app.config
     locale = i18n.locale_code()
     url = verification_url(document)
     tranche_names = tranche_labels()
     report_names = report_labels()
     return {
-        "facility_name": config["FACILITY_NAME"],
-        "signatory": config["FACILITY_SIGNATORY"],
+        "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "letter_date": utcnow().date(),
         "reference": f"{grant.agreement_number}/AL-v{document.version}",
         "version": document.version,
@@ -270,6 +269,10 @@ def render_decision_letter_pdf(document: Document) -> bytes:
 
 
 def render_pdf_of(document: Document) -> bytes:
+    if document.is_ranked_list:
+        from portal.documents import rankings
+
+        return rankings.render_ranked_list_pdf(document)
     if document.is_receipt:
         return render_submission_receipt_pdf(document)
     if document.is_decision_letter:
@@ -337,6 +340,9 @@ def render_document(document_id: int) -> Document:
 
 def failure_reason(exc: BaseException) -> str:
     message = str(exc).strip() or type(exc).__name__
+    line = getattr(exc, "line", None)  # a manager's template that cannot render: where, as the editor says it
+    if line:
+        message = _("Line %(line)d: %(message)s", line=line, message=message)
     return message[:MAX_ERROR_LENGTH]
 
 
@@ -436,6 +442,7 @@ def find_by_code(code: str) -> Document | None:
         .options(
             selectinload(Document.grant).selectinload(Grant.lead_organisation),
             selectinload(Document.snapshot),
+            selectinload(Document.call),
         )
     )
     if document is None or document.status != DocumentStatus.READY:
@@ -445,6 +452,14 @@ def find_by_code(code: str) -> Document | None:
 
 def latest_version(document: Document) -> int:
     """The highest version of the same document: of the grant's award letter, or of the proposal's receipts."""
+    if document.is_ranked_list:
+        return db.session.scalar(
+            db.select(db.func.max(Document.version)).where(
+                Document.kind == document.kind,
+                Document.call_id == document.call_id,
+                Document.stage_id == document.stage_id,
+            )
+        )
     if document.is_receipt:
         from portal.proposals.models import ProposalSnapshot
 

@@ -8,8 +8,11 @@ by the macros the proposal page uses (templates/proposals/_read.html)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from babel.numbers import format_percent
 from flask import current_app
@@ -18,7 +21,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.accounts.models import User
-from portal.core import audit, jobs, mail, pdf
+from portal.core import audit, facility, jobs, mail
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.core.i18n import locale_code
@@ -28,7 +31,7 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-RECEIPT_TEMPLATE = "pdf/submission_receipt/receipt.html"
+RECEIPT_TEMPLATE = "pdf/submission_receipt/receipt.html"  # the built-in template; managers may save their own
 
 
 # -- requesting ---------------------------------------------------------------------------------------------------
@@ -119,21 +122,26 @@ def _share(value, locale: str) -> str | None:
     return format_percent(share / 100, locale=locale, decimal_quantization=False)
 
 
-def receipt_context(document: Document) -> dict:
-    """Plain data for the receipt template, from the snapshot only."""
-    from portal.documents.operations import page_counter_css, qr_svg, verification_url
+def receipt_data(
+    data: dict,
+    *,
+    snapshot_version: int,
+    sha256: str,
+    created_at: dt.datetime,
+    verification_code: str,
+    verification_url: str,
+) -> dict:
+    """Plain data for the receipt template (dicts, lists, strings, numbers, dates; never ORM objects), from the JSON
+    of a snapshot only: what a manager's version of the template may use, as the built-in one does."""
+    from portal.documents.operations import page_counter_css, qr_svg
     from portal.proposals.reading import snapshot_budget_summary
 
-    snapshot = document.snapshot
-    data = snapshot.data
-    config = current_app.config
     locale = locale_code()
-    url = verification_url(document)
     call = data.get("call") or {}
     lead = data.get("lead_organisation") or {}
     submitted_by = data.get("submitted_by") or {}
     return {
-        "facility_name": config["FACILITY_NAME"],
+        "facility_name": facility.name(),
         "issued_on": utcnow().date(),
         "reference": data.get("reference"),
         "stage": data.get("stage"),
@@ -175,19 +183,56 @@ def receipt_context(document: Document) -> dict:
         "attachments": data.get("attachments") or [],
         "sections": _sections(data),
         "budget": snapshot_budget_summary(data),
-        "submitted_at": _instant(data.get("submitted_at")) or snapshot.created_at,
-        "snapshot_version": snapshot.version,
-        "sha256": snapshot.sha256,
-        "verification_code": document.verification_code,
-        "verification_url": url,
-        "qr_svg": qr_svg(url),
+        "submitted_at": _instant(data.get("submitted_at")) or created_at,
+        "snapshot_version": snapshot_version,
+        "sha256": sha256,
+        "verification_code": verification_code,
+        "verification_url": verification_url,
+        "qr_svg": qr_svg(verification_url),
         "page_counter": Markup(page_counter_css(_("Page %(page)s of %(pages)s"))),  # noqa: S704 - CSS-escaped there
     }
 
 
+def receipt_context(document: Document) -> dict:
+    """Plain data for the receipt template, from the document's snapshot only."""
+    from portal.documents.operations import verification_url
+
+    snapshot = document.snapshot
+    return receipt_data(
+        snapshot.data,
+        snapshot_version=snapshot.version,
+        sha256=snapshot.sha256,
+        created_at=snapshot.created_at,
+        verification_code=document.verification_code,
+        verification_url=verification_url(document),
+    )
+
+
+SAMPLE_SNAPSHOT = Path(__file__).with_name("sample_snapshot.json")
+
+
+def sample_receipt() -> dict:
+    """The receipt of a made-up proposal (portal/documents/sample_snapshot.json): template previews never show real
+    data."""
+    data = json.loads(SAMPLE_SNAPSHOT.read_text(encoding="utf-8"))
+    url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/SAMP-LE23-CODE"
+    return receipt_data(
+        data,
+        snapshot_version=1,
+        sha256=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest(),
+        created_at=utcnow(),
+        verification_code="SAMP-LE23-CODE",
+        verification_url=url,
+    )
+
+
 def render_submission_receipt_pdf(document: Document) -> bytes:
+    """The receipt as PDF bytes, in the document's language, from the active template (a manager's version, or the
+    built-in one), in the sandbox."""
+    from portal.documents import templates
+
     with force_locale(document.language or "en"):
-        return pdf.render_pdf(RECEIPT_TEMPLATE, receipt=receipt_context(document))  # in the sandbox
+        return templates.render_kind(document.kind, receipt_context(document))
 
 
 # -- the e-mail ---------------------------------------------------------------------------------------------------

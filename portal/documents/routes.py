@@ -56,12 +56,16 @@ def retry(document_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        if document.is_receipt:
+        if document.is_ranked_list:
+            flash(_("The ranked list is queued again; it will be ready in a moment."), "success")
+        elif document.is_receipt:
             flash(_("The submission receipt is queued again; it will be ready in a moment."), "success")
         elif document.is_decision_letter:
             flash(_("The decision letter is queued again; it will be ready in a moment."), "success")
         else:
             flash(_("The award letter is queued again; it will be ready in a moment."), "success")
+    if document.is_ranked_list:
+        return redirect(url_for("evaluation.committee_page", call_id=document.call_id, stage_id=document.stage_id))
     if document.is_receipt or document.is_decision_letter:
         return redirect(url_for("proposals.view", proposal_id=document.proposal.id))
     return redirect(url_for("grants.view", grant_id=document.grant_id))
@@ -86,3 +90,4 @@ def verify(code: str):
 
 
 from portal.documents import manage_routes as _manage_routes  # noqa: E402, F401
+from portal.documents import ranking_routes as _ranking_routes  # noqa: E402, F401

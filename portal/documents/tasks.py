@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
+from portal.core.pdf import RenderBudgetError
 from portal.documents import operations
 from portal.extensions import db
 
@@ -38,7 +39,8 @@ def _render(task, document_id: int) -> str | None:
     except Exception as exc:
         db.session.rollback()
         reason = operations.failure_reason(exc)
-        if task.request.retries >= task.max_retries:
+        # A template that ran out of its time budget would only run out of it again: failed at once, no retries.
+        if isinstance(exc, RenderBudgetError) or task.request.retries >= task.max_retries:
             operations.mark_failed(document_id, reason)
             db.session.commit()
             return "failed"
@@ -74,8 +76,16 @@ def render_decision_letter(self, document_id: int) -> str | None:
     return _render(self, document_id)
 
 
+@shared_task(name="documents.render_committee_ranking", **_RETRYING)
+def render_committee_ranking(self, document_id: int) -> str | None:
+    """Render one version of the committee's ranked list (see _render)."""
+    return _render(self, document_id)
+
+
 def task_for(kind: str):
     """The render task of a kind of document."""
+    if kind == "committee_ranking":
+        return render_committee_ranking
     if kind == "submission_receipt":
         return render_submission_receipt
     if kind in ("rejection_letter", "reserve_letter"):

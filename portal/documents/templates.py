@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal.core import audit, countries, pdf
+from portal.core import audit, countries, facility, pdf
 from portal.core.db import utcnow
 from portal.core.i18n import locale_code
 from portal.documents.models import DocumentKind
@@ -31,13 +31,23 @@ BUILTIN = {
     DocumentKind.RESERVE_LETTER.value: "pdf/decision_letter/reserve.html",
     DocumentKind.SUBMISSION_RECEIPT.value: "pdf/submission_receipt/receipt.html",
 }
-# Kinds managers may rewrite. The submission receipt is not one of them: it reads a whole proposal snapshot with
-# the proposal page's own macros, and what an applicant receives when submitting is not a letter to adapt.
+# Kinds managers may rewrite. The submission receipt gets plain data built from the snapshot's JSON (receipts.
+# receipt_data: dicts and lists, sections already read under the form's labels), and may import the two read-only
+# partials its built-in template uses (proposals/_read.html, proposals/_budget_table.html).
 EDITABLE = {
     DocumentKind.AWARD_LETTER.value: _l("Award letter"),
     DocumentKind.REJECTION_LETTER.value: _l("Rejection letter"),
     DocumentKind.RESERVE_LETTER.value: _l("Reserve-list letter"),
+    DocumentKind.SUBMISSION_RECEIPT.value: _l("Submission receipt"),
 }
+# The name under which a template receives its data.
+VARIABLE = {DocumentKind.SUBMISSION_RECEIPT.value: "receipt"}
+
+
+def variable(kind: str) -> str:
+    return VARIABLE.get(kind, "letter")
+
+
 MAX_SOURCE = 200_000
 
 
@@ -78,9 +88,10 @@ def builtin_source(kind: str) -> str:
 def render_kind(kind: str, letter: dict) -> bytes:
     """A document of `kind` as PDF from its data: the active manager's version, or the built-in template."""
     custom = active_template(kind) if kind in EDITABLE else None
+    data = {variable(kind): letter}
     if custom is None:
-        return pdf.render_pdf(BUILTIN[kind], letter=letter)
-    return pdf.render_pdf(source=custom.html, css=custom.css, letter=letter)
+        return pdf.render_pdf(BUILTIN[kind], **data)
+    return pdf.render_pdf(source=custom.html, css=custom.css, **data)
 
 
 # -- sample data for previews --------------------------------------------------------------------------------------
@@ -90,14 +101,18 @@ def sample_letter(kind: str) -> dict:
     """A made-up grant (or decision) with every field the letters use: previews never show real data."""
     from portal.documents.operations import page_counter_css, qr_svg, report_labels, tranche_labels
 
+    if kind == DocumentKind.SUBMISSION_RECEIPT.value:
+        from portal.documents.receipts import sample_receipt
+
+        return sample_receipt()
     url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/SAMP-LE23-CODE"
     tranche = tranche_labels()  # the labels real letters print, in the preview's language
     report = report_labels()
     today = utcnow().date()
     start = dt.date(today.year + 1, 1, 1)
     common = {
-        "facility_name": current_app.config["FACILITY_NAME"],
-        "signatory": current_app.config["FACILITY_SIGNATORY"],
+        "facility_name": facility.name(),
+        "signatory": facility.signatory(),
         "letter_date": today,
         "version": 1,
         "call_reference": "SAMPLE-CALL-01",
@@ -192,7 +207,13 @@ def preview(kind: str, html: str, css: str, *, language: str = "en") -> bytes:
     _check_size(html, css)
     with force_locale(language):
         try:
-            return pdf.render_pdf(source=html, css=css, letter=sample_letter(kind))
+            # A person waits for the preview (and for the save, which renders it in each language): a shorter budget.
+            return pdf.render_pdf(
+                source=html,
+                css=css,
+                budget=current_app.config["DOCUMENT_PREVIEW_SECONDS"],
+                **{variable(kind): sample_letter(kind)},
+            )
         except pdf.TemplateRenderError as exc:
             raise TemplateEditError(exc.message, line=exc.line) from exc
 

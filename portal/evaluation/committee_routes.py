@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from portal.calls.models import Call
 from portal.core.access import load, role_required
-from portal.core.i18n import localized
 from portal.evaluation import committee, moderation, pipeline, queries
 from portal.evaluation import exports as committee_exports
 from portal.evaluation.committee_forms import CommonReasonForm, ReserveAwardForm, ShortlistForm, moderation_form
@@ -316,15 +315,23 @@ def committee_xlsx(call_id: int):
 @bp.route("/manage/calls/<int:call_id>/committee.pdf", methods=["GET"])
 @role_required("manager")
 def committee_pdf(call_id: int):
-    call, stage, lines = _export_lines(call_id)
-    return Response(
-        committee_exports.pdf_bytes(call, stage, lines, localized(stage, "name")),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(call, "pdf")}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    """The ranked list's PDF is a generated document (portal.documents.rankings): the current version when it shows
+    the ranking as it is now, else the committee page, where a manager asks for an up-to-date version."""
+    from portal.documents import rankings
+
+    call = load(Call, call_id, need="manage")
+    stage = committee.committee_stage(call, request.args.get("stage_id", type=int))
+    if stage is None:
+        abort(404)
+    current = rankings.current_ranked_list(call.id, stage.id)
+    if (
+        current is not None
+        and current.is_ready
+        and current.source_digest == committee_exports.ranking_digest(call, stage)
+    ):
+        return redirect(url_for("documents.download", document_id=current.id))
+    flash(_("The ranked list's PDF is prepared in the background: ask for an up-to-date version below."), "info")
+    return redirect(url_for("evaluation.committee_page", call_id=call.id, stage_id=stage.id))
 
 
 # -- the applicant's evaluation summary ------------------------------------------------------------------------

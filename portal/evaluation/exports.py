@@ -1,20 +1,23 @@
-"""Exports of the committee's ranked list: XLSX (openpyxl, as the portfolio exports) and PDF (WeasyPrint through
-portal.core.pdf). Both take the lines of `committee.committee_lines` (a fixed number of queries) and turn them into
+"""Exports of the committee's ranked list: XLSX (openpyxl, as the portfolio exports, streamed) and the plain data of
+the PDF, which is a generated document (portal.documents.rankings: rendered by a Celery task, versioned, verifiable).
+Both take the lines of `committee.committee_lines` (a fixed number of queries) and turn them into
 plain rows first, so that the PDF template gets data, never ORM objects. Managers only: the rows name evaluators."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from portal.core.pdf import render_pdf
 from portal.evaluation.committee import CommitteeLine
 from portal.proposals.states import STATUS_LABELS
 
@@ -147,14 +150,25 @@ def xlsx_bytes(lines: list[CommitteeLine]) -> bytes:
     return out.getvalue()
 
 
-def pdf_bytes(call, stage, lines: list[CommitteeLine], stage_name: str) -> bytes:
-    return render_pdf(
-        "pdf/committee/ranking.html",
-        facility_name=current_app.config["FACILITY_NAME"],
-        call_reference=call.reference,
-        call_title=call.title,
-        envelope=call.budget_envelope,
-        stage_name=stage_name,
-        columns=columns(),
-        rows=rows(lines),
-    )
+def ranked_list_data(call, stage) -> dict:
+    """Everything the ranked list prints, as plain data (dicts, lists, strings, numbers), in the current language:
+    for the PDF template (portal.documents.rankings) and for the ranking's fingerprint."""
+    from portal.core.i18n import localized
+    from portal.evaluation.committee import committee_lines
+
+    return {
+        "call_reference": call.reference,
+        "call_title": call.title,
+        "envelope": call.budget_envelope,
+        "stage_name": localized(stage, "name"),
+        "columns": columns(),
+        "rows": [dataclasses.asdict(row) for row in rows(committee_lines(call, stage))],
+    }
+
+
+def ranking_digest(call, stage) -> str:
+    """The SHA-256 of the ranking as printed (in English, so that the language of a copy does not count): a new
+    version of the ranked list is made only when this changes."""
+    with force_locale("en"):
+        data = ranked_list_data(call, stage)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -93,7 +93,8 @@ def test_the_editor_shows_the_built_in_template_first(editor):
     page = editor.get("/manage/document-templates/award_letter").get_data(as_text=True)
     assert "In use: the built-in template." in page
     assert "pdf/_letterhead.html" in page  # the built-in source, escaped in the textarea
-    assert editor.get("/manage/document-templates/submission_receipt").status_code == 404
+    assert editor.get("/manage/document-templates/committee_ranking").status_code == 404  # not editable
+    assert editor.get("/manage/document-templates/nonsense").status_code == 404
 
 
 def test_preview_renders_sample_data_inline(editor, awarded):

@@ -5,13 +5,11 @@ exactly one correct letter, and the public verification page confirms it (and re
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -24,9 +22,9 @@ from portal.extensions import db
 from portal.grants.models import Grant
 from portal.grants.operations import award_grant
 from tests.documents.test_letter import pdf_text
-from tests.documents.test_worker import wipe_committed  # noqa: F401 - a fixture
+from tests.documents.test_worker import wait_for_document, wipe_committed  # noqa: F401 - a fixture
 from tests.grants.conftest import AMOUNT, END, START
-from tests.services import ROOT
+from tests.services import ROOT, wait_until_consuming, worker_env, worker_hostname
 
 pytestmark = [pytest.mark.services, pytest.mark.committed, pytest.mark.usefixtures("wipe_committed")]
 
@@ -50,21 +48,14 @@ def own_workers(app, celery_worker, monkeypatch, database_url, storage_dir, redi
     goes to ours), and consumes again afterwards."""
     celery = app.extensions["celery"]
     monkeypatch.setitem(celery.conf, "task_always_eager", False)
-    session_worker = celery.control.ping(timeout=2.0)
-    names = [name for reply in session_worker for name in reply]
-    celery.control.cancel_consumer("celery", destination=names, reply=True, timeout=5.0)
+    queue = celery.conf.task_default_queue
+    names = [celery_worker.hostname]  # only this run's worker: never another run's on the same Redis
+    celery.control.cancel_consumer(queue, destination=names, reply=True, timeout=5.0)
     started: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        "PORTAL_ENV": "development",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "STORAGE_DIR": str(storage_dir),
-        "MAIL_BACKEND": "console",
-    }
+    env = worker_env(app, database_url, redis_url, storage_dir)
 
     def start() -> subprocess.Popen:
-        name = f"fault-{uuid.uuid4().hex[:8]}@%h"
+        name = worker_hostname("fault")
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -86,12 +77,8 @@ def own_workers(app, celery_worker, monkeypatch, database_url, storage_dir, redi
             stderr=subprocess.DEVNULL,
         )
         started.append(proc)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            replies = celery.control.ping(timeout=1.0)
-            if any(name.split("@")[0] in host for reply in replies for host in reply):
-                return proc
-        pytest.fail("the fault-test worker did not answer within 60 s")
+        wait_until_consuming(celery, proc, name, None)
+        return proc
 
     yield start
     for proc in started:
@@ -101,18 +88,11 @@ def own_workers(app, celery_worker, monkeypatch, database_url, storage_dir, redi
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    celery.control.add_consumer("celery", destination=names, reply=True, timeout=5.0)
+    celery.control.add_consumer(queue, destination=names, reply=True, timeout=5.0)
 
 
-def _wait_for(document_id: int, statuses: tuple[str, ...], seconds: float = 90) -> Document:
-    deadline = time.monotonic() + seconds
-    while True:
-        db.session.expire_all()
-        document = db.session.get(Document, document_id)
-        if document.status in statuses or time.monotonic() > deadline:
-            return document
-        db.session.rollback()  # end the read transaction so that the next poll sees the worker's commits
-        time.sleep(0.3)
+def _wait_for(document_id: int, statuses: tuple[str, ...], seconds: float = 180) -> Document:
+    return wait_for_document(document_id, statuses, seconds)
 
 
 def _one_correct_letter(grant_id: int, client) -> Document:
