@@ -367,14 +367,14 @@ def main(argv=None) -> int:
 
     generated_s = None
     if args.reuse and database_exists(admin_url, args.database):
-        log.info("reusing the database %s", args.database)
+        log.info("reusing the database %s; migrating it to the code's head", args.database)
     else:
         drop_database(admin_url, args.database)
         create_database(admin_url, args.database)
         log.info("created %s; migrating", args.database)
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=full_env, check=True
-        )
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=full_env, check=True
+    )
     from portal import create_app
     from scripts.bench import assign, explain, letters, report
     from scripts.bench.generate import ASSIGN_CALL, Sizes, generate
