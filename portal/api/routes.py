@@ -13,6 +13,7 @@ from portal.api.auth import token_required
 from portal.api.errors import ApiError, error_response
 from portal.core.access import public
 from portal.core.db import utcnow
+from portal.portfolio.filters import ARGS as FILTER_ARGS
 from portal.portfolio.filters import parse_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -41,9 +42,19 @@ def _bad_arguments(errors: list[tuple[str, str]]) -> ApiError:
     )
 
 
-def _filters():
+def _filters(*others: str):
+    """The portfolio filters in the query, and an error for each value that cannot be used and for each argument
+    this address does not know (a misspelt `contry=SN` would otherwise silently return every grant)."""
     filters, errors = parse_filters(request.args)
-    return filters, errors
+    return filters, errors + _unknown_arguments(*FILTER_ARGS, *others)
+
+
+def _unknown_arguments(*known: str) -> list[tuple[str, str]]:
+    return [
+        (name, _("“%(name)s” is not an argument of this address.", name=name[:40]))
+        for name in dict.fromkeys(request.args)
+        if name not in known
+    ]
 
 
 def _int_argument(name: str, default: int, maximum: int, errors: list) -> int:
@@ -59,7 +70,7 @@ def _int_argument(name: str, default: int, maximum: int, errors: list) -> int:
 @bp.route("/v1/grants", methods=["GET"])
 @token_required
 def grants():
-    filters, errors = _filters()
+    filters, errors = _filters("page", "per_page")
     page = _int_argument("page", 1, MAX_PAGE, errors)
     per_page = _int_argument("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
     if errors:
@@ -91,6 +102,9 @@ def grants():
 @bp.route("/v1/grants/<path:agreement_number>", methods=["GET"])
 @token_required
 def grant(agreement_number: str):
+    errors = _unknown_arguments()
+    if errors:
+        raise _bad_arguments(errors)
     item, paid = queries.grant_by_number(agreement_number)
     if item is None:
         raise ApiError(

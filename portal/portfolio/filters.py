@@ -4,6 +4,7 @@ over grants as WHERE clauses, so that every figure is computed by the database o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from portal.grants.models import (
 # Query argument names, as in the dashboard's form and the API (repeat an argument to choose several values).
 ARGS = ("call", "dialogue", "domain", "country", "organisation", "status", "year")
 MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_CALL_REFERENCE = 40  # Call.reference's length
+DIALOGUE_CODE = re.compile(r"[a-z][a-z0-9_-]{0,19}")  # e.g. rabat, c2cmmd (Dialogue.code)
 
 
 @dataclass
@@ -105,9 +108,13 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
     value is left out; the others still apply). Values are checked for their shape here; a well-formed value that
     matches nothing (an unknown call reference) simply selects no grant."""
     filters, errors = PortfolioFilters(), []
-    filters.calls = [v for v in _values(args, "call") if len(v) <= 40]
+    for reference in _values(args, "call"):
+        if len(reference) <= MAX_CALL_REFERENCE:
+            filters.calls.append(reference)
+        else:
+            errors.append(("call", _("“%(value)s…” is not a call reference.", value=reference[:40])))
     for code in _values(args, "dialogue"):
-        if len(code) <= 20:
+        if DIALOGUE_CODE.fullmatch(code):
             filters.dialogues.append(code)
         else:
             errors.append(("dialogue", _("“%(value)s” is not a dialogue.", value=code[:40])))
