@@ -13,6 +13,7 @@ from sqlalchemy import Select, exists, extract, select
 
 from portal.calls.models import Call, Dialogue, JvapDomain
 from portal.core import countries
+from portal.core.ids import digits, parse_id, whole_number
 from portal.grants.models import (
     GRANT_STATUS_VALUES,
     Grant,
@@ -119,8 +120,8 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
         else:
             errors.append(("dialogue", _("“%(value)s” is not a dialogue.", value=code[:40])))
     for value in _values(args, "domain"):
-        if value.isdigit() and 1 <= int(value) <= 5:
-            filters.domains.append(int(value))
+        if whole_number(value, 5):
+            filters.domains.append(whole_number(value, 5))
         else:
             errors.append(
                 ("domain", _("“%(value)s” is not a JVAP domain: give a number from 1 to 5.", value=value[:40]))
@@ -134,7 +135,7 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
                 ("country", _("“%(value)s” is not a country code (ISO 3166 alpha-2, e.g. SN).", value=value[:40]))
             )
     for value in _values(args, "organisation"):
-        if value.isdigit() and 0 < int(value) < 2**31:
+        if parse_id(value):
             filters.organisations.append(int(value))
         else:
             errors.append(("organisation", _("“%(value)s” is not an organisation number.", value=value[:40])))
@@ -153,7 +154,7 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
                 )
             )
     for value in _values(args, "year"):
-        if value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR:
+        if digits(value) and len(value) == 4 and MIN_YEAR <= int(value) <= MAX_YEAR:
             filters.years.append(int(value))
         else:
             errors.append(("year", _("“%(value)s” is not a year.", value=value[:40])))

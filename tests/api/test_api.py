@@ -328,3 +328,13 @@ def test_token_creation_and_revocation_are_audited(portfolio, session):
     assert sorted(actions) == ["api_token.created", "api_token.revoked"]
     assert secret not in str(session.scalars(select(AuditEntry.after)).all())
     assert row.token_hash != secret and len(row.token_hash) == 64 and secret.startswith(row.prefix)
+
+
+@pytest.mark.parametrize(
+    ("query", "argument"),
+    [("call=%00", "call"), ("dialogue=rab%00at", "dialogue"), ("year=²⁰²⁶", "year"), ("page=²", "page")],
+)
+def test_nul_characters_and_other_digits_are_named_not_a_server_error(client, portfolio, token, query, argument):
+    """Found by schemathesis under PostgreSQL (a NUL in text) and by the form fuzzer ("²".isdigit() is true)."""
+    body = assert_error(get(client, f"/api/v1/grants?{query}", token), 400, "invalid_arguments")
+    assert [d["argument"] for d in body["error"]["details"]] == [argument]
