@@ -242,16 +242,15 @@ def _url(app, endpoint: str, values: dict) -> str:
         return url_for(endpoint, **values)
 
 
-def _forms_on(page_url: str, html: str) -> list[tuple[str, list[dict]]]:
-    """Each POST form on a page: its action path and its fields (name, type, options, value)."""
+def _forms_on(page_url: str, html: str) -> list[tuple[str, str, list[dict]]]:
+    """Each form on a page: its method, its action path and its fields (name, type, options, value)."""
     try:
         tree = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return []
     found = []
     for form in tree.iter("form"):
-        if (form.get("method") or "get").lower() != "post":
-            continue
+        method = (form.get("method") or "get").upper()
         action = urlsplit(form.get("action") or page_url).path or urlsplit(page_url).path
         fields: dict[str, dict] = {}
         for element in form.iter("input", "select", "textarea", "button"):
@@ -270,13 +269,15 @@ def _forms_on(page_url: str, html: str) -> list[tuple[str, list[dict]]]:
                     field["value"] = element.get("value")
                     if field["type"] in ("radio", "checkbox"):
                         field["options"].append(element.get("value"))
-        found.append((action, list(fields.values())))
+        found.append((method, action, list(fields.values())))
     return found
 
 
-def _crawl_forms(app, world, login) -> dict[str, list[list[dict]]]:
-    """action path -> the field lists of the forms that post there, from every page the matrix can open."""
-    forms: dict[str, list[list[dict]]] = {}
+def _crawl_forms(app, world, login) -> tuple[dict, dict]:
+    """(method, action path) -> the field lists of the forms sent there, from every page the matrix can open; and
+    for each GET form's action, the role that saw it."""
+    forms: dict[tuple[str, str], list[list[dict]]] = {}
+    readers: dict[str, str] = {}
     for (endpoint, method), (arguments, expected) in sorted(RULES.items()):
         if method != "GET" or endpoint.startswith(("api.", "static", "opendata.")):
             continue
@@ -289,10 +290,12 @@ def _crawl_forms(app, world, login) -> dict[str, list[list[dict]]]:
             login(client, db.session.get(User, world["users"][role]))
         response = client.get(url)
         if response.status_code == 200 and response.mimetype == "text/html":
-            for action, fields in _forms_on(url, response.get_data(as_text=True)):
-                forms.setdefault(action, []).append(fields)
+            for form_method, action, fields in _forms_on(url, response.get_data(as_text=True)):
+                forms.setdefault((form_method, action), []).append(fields)
+                if form_method == "GET":
+                    readers.setdefault(action, role)
         response.close()
-    return forms
+    return forms, readers
 
 
 def _values(arguments: dict, world: dict) -> dict:
@@ -348,8 +351,8 @@ def _fuzzer(app, login, connection, endpoint, method, values, role, user_id, fie
 
 
 def test_hostile_input_never_breaks_a_state_changing_route(app, world, login):
-    forms = _crawl_forms(app, world, login)
-    assert len(forms) > 40, "the crawl found too few forms: the fuzzer would post blind"
+    forms, _readers = _crawl_forms(app, world, login)
+    assert len([key for key in forms if key[0] == "POST"]) > 40, "the crawl found too few forms: it would post blind"
     ids = sorted({v for v in world.values() if isinstance(v, int)} | set(world["users"].values()))
     connection = db.session.get_bind()
     failures: dict[str, str] = {}
@@ -361,7 +364,7 @@ def test_hostile_input_never_breaks_a_state_changing_route(app, world, login):
         role = _chosen_role(expected)
         values = _values(arguments, world)
         url = _url(app, endpoint, values)
-        field_lists = forms.get(url) or [[]]
+        field_lists = forms.get(("POST", url)) or [[]]
         swappable = _integer_arguments(app, endpoint)
         user_id = world["users"].get(role)
 
@@ -372,4 +375,54 @@ def test_hostile_input_never_breaks_a_state_changing_route(app, world, login):
         except Exception as error:  # every route is tried; all failures are reported together
             failures[f"{method} {endpoint}"] = f"{type(error).__name__}: {str(error)[:1500]}"
     assert fuzzed > 50 or ONLY
+    assert not failures, "\n\n".join(f"{route}\n{reason}" for route, reason in failures.items())
+
+
+def _searcher(app, login, action, role, user_id, field_lists, ids):
+    """The Hypothesis test of one GET form: its fields filled with hostile values, sent as the query."""
+
+    @given(fields=st.sampled_from(field_lists), data=st.data())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate),
+    )
+    def search(fields, data):
+        query = {}
+        for field in fields:
+            if field["type"] != "file" and data.draw(st.integers(0, 9)):
+                query[field["name"]] = data.draw(_value_for(field, ids))
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, db.session.get(User, user_id))
+        response = client.get(action, query_string=query, headers={"Accept-Encoding": "identity"})
+        status = response.status_code
+        text = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+        response.close()
+        assert status < 500, f"GET {action}?{query} answered {status}"
+        echoed = [payload for payload in UNESCAPED if payload in text]
+        assert not echoed, f"GET {action} sent back {echoed} unescaped"
+
+    return search
+
+
+def test_hostile_queries_never_break_a_search_or_filter_form(app, world, login):
+    """The GET forms (search, portfolio and audit filters, lists): hostile values in their query arguments, as the
+    role that saw the form, give a page or a 4xx, never a server error, and no script payload comes back raw."""
+    forms, readers = _crawl_forms(app, world, login)
+    assert len(readers) >= 3, "the crawl found too few search or filter forms"
+    ids = sorted({v for v in world.values() if isinstance(v, int)} | set(world["users"].values()))
+    failures: dict[str, str] = {}
+    for action, role in sorted(readers.items()):
+        field_lists = forms[("GET", action)]
+        user_id = world["users"].get(role)
+
+        search = _searcher(app, login, action, role, user_id, field_lists, ids)
+        try:
+            search()
+        except Exception as error:  # every form is tried; all failures are reported together
+            failures[f"GET {action}"] = f"{type(error).__name__}: {str(error)[:1500]}"
     assert not failures, "\n\n".join(f"{route}\n{reason}" for route, reason in failures.items())
