@@ -6,8 +6,10 @@ import pytest
 
 from portal.core.ids import MAX_ID, digits, parse_id, whole_number
 
+NOT_NUMBERS = ["²", "١٢٣", "-1", "+1", "1.0", "", " ", "1 2", "9" * 5000, str(MAX_ID + 1), None, "0x1"]
 
-@pytest.mark.parametrize("raw", ["²", "١٢٣", "-1", "+1", "1.0", "", " ", "1 2", "9" * 5000, str(MAX_ID + 1), None, "0x1"])
+
+@pytest.mark.parametrize("raw", NOT_NUMBERS)
 def test_what_is_not_a_database_number(raw):
     assert whole_number(raw) is None
     assert parse_id(raw) is None
