@@ -114,6 +114,10 @@ DATES = [
     "2026-W01",
 ]
 BIG_IDS = [0, -1, 2**31, 2**63, 10**30]
+# A refused request gets a page of the portal with a heading (the error page, the form again with its messages, a
+# "read-only" page...), never an empty body or a bare status line. Whether each such page names the problem is
+# not decided here: the area tests check their messages.
+A_PAGE = ('<main id="main"', "<h1")
 
 
 def _text():
@@ -212,6 +216,12 @@ def _file(draw):
     )
     name = draw(st.sampled_from(["report.pdf", "../../x.pdf", "a\x00.pdf", "x" * 300 + ".pdf", "évaluation.docx", ""]))
     return (io.BytesIO(content), name)
+
+
+def _main(html: str) -> str:
+    """The start of a page's main content, to show in a failure."""
+    start = html.find("<main")
+    return " ".join(html[start if start >= 0 else 0 :].split())[:400]
 
 
 def _chosen_role(expected: dict) -> str | None:
@@ -346,6 +356,8 @@ def _fuzzer(app, login, connection, endpoint, method, values, role, user_id, fie
         assert status < 500, f"{method} {target} answered {status}"
         echoed = [payload for payload in UNESCAPED if payload in text]
         assert not echoed, f"{method} {target} sent back {echoed} unescaped"
+        if 400 <= status < 500 and text:
+            assert all(part in text for part in A_PAGE), f"{method} {target} answered {status}: {_main(text)}"
 
     return post
 
@@ -405,6 +417,8 @@ def _searcher(app, login, action, role, user_id, field_lists, ids):
         assert status < 500, f"GET {action}?{query} answered {status}"
         echoed = [payload for payload in UNESCAPED if payload in text]
         assert not echoed, f"GET {action} sent back {echoed} unescaped"
+        if 400 <= status < 500 and text:
+            assert all(part in text for part in A_PAGE), f"GET {action}?{query} answered {status}: {_main(text)}"
 
     return search
 
