@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core import assets, i18n, jobs, security  # noqa: F401 - jobs registers its session hooks
+    from portal.core import assets, formdata, i18n, jobs, lazy_text, security  # noqa: F401 - jobs registers its session hooks
     from portal.core.celery import celery_init_app
     from portal.extensions import babel, csrf, db, login_manager, migrate
 
@@ -63,6 +63,8 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
     assets.init_app(app)
     security.init_app(app)
+    formdata.init_app(app)  # a form route's JSON body: an object of strings, or 400
+    lazy_text.init_app(app)  # `_l(...)` messages escaped in templates like any text
     from portal.core import querycount  # X-SQL-Queries with COUNT_QUERIES=1 (the benchmark)
 
     querycount.init_app(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from portal.grants.models import GRANT_STATUS_VALUES, REPORT_STATUS_VALUES, TRANCHE_KIND_VALUES
 from portal.organisations.models import ORGANISATION_TYPE_VALUES
-from portal.portfolio.filters import MAX_YEAR, MIN_YEAR
+from portal.portfolio.filters import DIALOGUE_CODE, MAX_CALL_REFERENCE, MAX_YEAR, MIN_YEAR
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["150000.00"]}
 DATE = {"type": "string", "format": "date"}
@@ -44,8 +44,16 @@ def _array_parameter(name: str, description: str, items: dict) -> dict:
 
 
 FILTER_PARAMETERS = [
-    _array_parameter("call", "Reference of the call under which the grant was awarded.", {"type": "string"}),
-    _array_parameter("dialogue", "Code of a dialogue the grant feeds (e.g. rabat).", {"type": "string"}),
+    _array_parameter(
+        "call",
+        "Reference of the call under which the grant was awarded.",
+        {"type": "string", "maxLength": MAX_CALL_REFERENCE},
+    ),
+    _array_parameter(
+        "dialogue",
+        "Code of a dialogue the grant feeds (e.g. rabat).",
+        {"type": "string", "pattern": "^" + DIALOGUE_CODE.pattern + "$"},
+    ),
     _array_parameter("domain", "Number of a JVAP domain.", {"type": "integer", "minimum": 1, "maximum": 5}),
     _array_parameter(
         "country",
@@ -301,6 +309,7 @@ def document(server_url: str) -> dict:
                     ],
                     "responses": {
                         "200": _json("#/components/schemas/GrantDetail", "The grant."),
+                        "400": bad_arguments,
                         "404": _error_response("No grant has this agreement number."),
                         **ERRORS,
                     },

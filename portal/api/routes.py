@@ -13,6 +13,8 @@ from portal.api.auth import token_required
 from portal.api.errors import ApiError, error_response
 from portal.core.access import public
 from portal.core.db import utcnow
+from portal.core.ids import whole_number
+from portal.portfolio.filters import ARGS as FILTER_ARGS
 from portal.portfolio.filters import parse_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -32,6 +34,25 @@ def no_store(response):
     return response
 
 
+def _printable(name: str) -> str:
+    return name.replace("\x00", "")[:40]
+
+
+@bp.before_request
+def no_nul_in_arguments():
+    """PostgreSQL cannot compare text holding a NUL: name the argument instead of failing (found by schemathesis)."""
+    errors = [
+        (
+            name,
+            _("“%(name)s” holds a NUL character, which no argument may contain.", name=name.replace("\x00", "")[:40]),
+        )
+        for name, value in request.args.items(multi=True)
+        if "\x00" in name or "\x00" in value
+    ]
+    if errors:
+        raise _bad_arguments(list(dict.fromkeys(errors)))
+
+
 def _bad_arguments(errors: list[tuple[str, str]]) -> ApiError:
     return ApiError(
         400,
@@ -41,17 +62,28 @@ def _bad_arguments(errors: list[tuple[str, str]]) -> ApiError:
     )
 
 
-def _filters():
+def _filters(*others: str):
+    """The portfolio filters in the query, and an error for each value that cannot be used and for each argument
+    this address does not know (a misspelt `contry=SN` would otherwise silently return every grant)."""
     filters, errors = parse_filters(request.args)
-    return filters, errors
+    return filters, errors + _unknown_arguments(*FILTER_ARGS, *others)
+
+
+def _unknown_arguments(*known: str) -> list[tuple[str, str]]:
+    return [
+        (name, _("“%(name)s” is not an argument of this address.", name=name[:40]))
+        for name in dict.fromkeys(request.args)
+        if name not in known
+    ]
 
 
 def _int_argument(name: str, default: int, maximum: int, errors: list) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if raw.isdigit() and 1 <= int(raw) <= maximum:
-        return int(raw)
+    value = whole_number(raw, maximum)
+    if value:
+        return value
     errors.append((name, _("“%(value)s” is not a number from 1 to %(max)s.", value=raw[:40], max=maximum)))
     return default
 
@@ -59,7 +91,7 @@ def _int_argument(name: str, default: int, maximum: int, errors: list) -> int:
 @bp.route("/v1/grants", methods=["GET"])
 @token_required
 def grants():
-    filters, errors = _filters()
+    filters, errors = _filters("page", "per_page")
     page = _int_argument("page", 1, MAX_PAGE, errors)
     per_page = _int_argument("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
     if errors:
@@ -91,6 +123,9 @@ def grants():
 @bp.route("/v1/grants/<path:agreement_number>", methods=["GET"])
 @token_required
 def grant(agreement_number: str):
+    errors = _unknown_arguments()
+    if errors:
+        raise _bad_arguments(errors)
     item, paid = queries.grant_by_number(agreement_number)
     if item is None:
         raise ApiError(

@@ -100,7 +100,8 @@ class PercentField(DecimalField):
             value = Decimal(text)
         except InvalidOperation:
             value = None
-        if value is None or not value.is_finite():
+        # "1e309" is a finite Decimal that no percentage column holds (nor quantize: InvalidOperation).
+        if value is None or not value.is_finite() or abs(value) >= 10**6:
             self.data = None
             raise ValueError(_l("Enter a percentage, for example 7 or 7.5."))
         if value != value.quantize(Decimal("0.01")):

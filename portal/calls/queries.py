@@ -23,6 +23,7 @@ from portal.calls.models import (
 )
 from portal.core import countries
 from portal.core.db import utcnow
+from portal.core.ids import digits
 from portal.evaluation.models import EvaluationStage, GridSection
 from portal.extensions import db
 from portal.organisations.models import Membership
@@ -74,7 +75,7 @@ def resolve_filters(
     found_domain = None
     number = (domain or "").strip()
     if number:
-        if number.isdigit() and len(number) < 4:
+        if digits(number) and len(number) < 4:
             found_domain = db.session.scalar(select(JvapDomain).where(JvapDomain.number == int(number)))
         if found_domain is None:
             problems.append(_("There is no JVAP domain “%(value)s”; choose one from the list.", value=number))

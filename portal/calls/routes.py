@@ -30,6 +30,7 @@ from portal.core.access import load, public, role_required
 from portal.core.db import utcnow
 from portal.core.downloads import send_stored
 from portal.core.i18n import locale_code, select_timezone
+from portal.core.ids import whole_number
 from portal.extensions import db
 from portal.proposals.states import STATUS_LABELS
 
@@ -92,7 +93,7 @@ def _initial(call: Call) -> dict:
 
 
 def _version(field) -> int | None:
-    return int(field.data) if str(field.data or "").isdigit() else None
+    return whole_number(field.data)
 
 
 def _form_page(form: CallForm, call: Call | None, status: int = 200):

@@ -63,6 +63,8 @@ SCALES = {
     "0-5-half": (Decimal(0), Decimal(5), Decimal("0.5")),
 }
 
+MAX_WEIGHT = 1000  # a criterion's weight: far above any grid's, far below the integer column's limit
+
 
 class ComposerError(ValueError):
     """A refusal with a message for the manager; `errors` maps form fields to their messages."""
@@ -407,6 +409,11 @@ def _grid_errors(stage: EvaluationStage, data: GridData) -> dict[str, object]:
         if weight is None or weight < 1:
             errors[prefix + "weight"] = _l("Criterion %(code)s: the weight is a whole number of at least 1.", code=code)
             weight = 1
+        elif weight > MAX_WEIGHT:
+            errors[prefix + "weight"] = _l(
+                "Criterion %(code)s: the weight is at most %(max)d.", code=code, max=MAX_WEIGHT
+            )
+            weight = 1
         minimum = typed.get("min_score")
         if minimum is not None and not low <= minimum <= high:
             errors[prefix + "min_score"] = _l(
@@ -527,6 +534,8 @@ def add_criterion(
         errors["title_en"] = _l("Give the criterion a title in English and in French.")
     if weight is None or weight < 1:
         errors["weight"] = _l("The weight is a whole number of at least 1.")
+    elif weight > MAX_WEIGHT:  # beyond the column's integer (found by tests/fuzz)
+        errors["weight"] = _l("The weight is at most %(max)d.", max=MAX_WEIGHT)
     if errors:
         raise ComposerError(_l("The criterion was not added."), errors)
     target_of = _structural(stage.call, by=by)

@@ -20,6 +20,7 @@ from portal.core.access import load, role_required
 from portal.core.db import utcnow
 from portal.core.downloads import send_stored
 from portal.core.i18n import locale_code
+from portal.core.ids import parse_id
 from portal.evaluation import evaluator_operations as ops
 from portal.evaluation import operations, pipeline, progress
 from portal.evaluation.conflicts import profile_of
@@ -228,7 +229,7 @@ def remind(call_id: int):
     if target == "late":
         people = [row.evaluator for row in progress.stage_progress(stage).late_evaluators]
     else:
-        evaluator = db.session.get(User, int(target)) if target.isdigit() else None
+        evaluator = db.session.get(User, parse_id(target)) if parse_id(target) else None
         people = [evaluator] if evaluator is not None else []
     if not people:
         flash(_("Nobody to remind: choose an evaluator with unfinished reviews."), "error")

@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from portal.calls.models import Call
 from portal.core.access import load, role_required
 from portal.core.i18n import localized
+from portal.core.ids import parse_id
 from portal.evaluation import checks, composer, grids, pipeline
 from portal.evaluation.checks_models import CheckItem, CheckKind
 from portal.evaluation.models import SCORED_KINDS, Criterion, EvaluationStage, GridSection
@@ -251,7 +252,9 @@ def pipeline_add_criterion(call_id: int, stage_id: int):
     form = AddCriterionForm()
     form.section_id.choices = [SelectChoice(str(s.id), s.title_en) for s in stage.sections]
     if form.validate_on_submit():
-        section = db.session.get(GridSection, form.section_id.data) if form.section_id.data else None
+        section = (
+            db.session.get(GridSection, parse_id(form.section_id.data)) if parse_id(form.section_id.data) else None
+        )
         try:
             saved = composer.add_criterion(
                 stage,

@@ -18,6 +18,7 @@ from portal.core import i18n
 from portal.core.access import authenticated, load, role_required
 from portal.core.downloads import send_stored
 from portal.core.errors import RuleError
+from portal.core.ids import whole_number
 from portal.core.uploads import accepted_list
 from portal.extensions import db
 from portal.grants import amendments, operations, payments, queries, reporting
@@ -129,7 +130,7 @@ def change_status(grant_id: int):
                 by=current_user,
                 on=form.on.data,
                 reason=form.reason.data or "",
-                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                expected_version=whole_number(form.version.data),
             )
         except operations.GrantError as exc:
             db.session.rollback()
@@ -270,7 +271,7 @@ def change_tranche(grant_id: int, tranche_id: int):
                 requires_report=_report_or_none(grant, form.requires_report.data),
                 note=form.note.data or "",
                 by=current_user,
-                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                expected_version=whole_number(form.version.data),
             )
         except operations.GrantError as exc:
             db.session.rollback()

@@ -22,6 +22,7 @@ from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, 
 from portal.accounts.forms import strip
 from portal.core import countries
 from portal.core.i18n import locale_code
+from portal.core.ids import parse_id
 from portal.organisations.models import OrganisationType
 
 TYPE_LABELS = {
@@ -113,7 +114,7 @@ class OrganisationForm(FlaskForm):
     def confirmed_distinct_from(self) -> set[int]:
         if not self.confirm_distinct.data:
             return set()
-        return {int(v) for v in (self.seen_matches.data or "").split(",") if v.strip().isdigit()}
+        return {parse_id(v) for v in (self.seen_matches.data or "").split(",") if parse_id(v)}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ over grants as WHERE clauses, so that every figure is computed by the database o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from sqlalchemy import Select, exists, extract, select
 
 from portal.calls.models import Call, Dialogue, JvapDomain
 from portal.core import countries
+from portal.core.ids import digits, parse_id, whole_number
 from portal.grants.models import (
     GRANT_STATUS_VALUES,
     Grant,
@@ -24,6 +26,8 @@ from portal.grants.models import (
 # Query argument names, as in the dashboard's form and the API (repeat an argument to choose several values).
 ARGS = ("call", "dialogue", "domain", "country", "organisation", "status", "year")
 MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_CALL_REFERENCE = 40  # Call.reference's length
+DIALOGUE_CODE = re.compile(r"[a-z][a-z0-9_-]{0,19}")  # e.g. rabat, c2cmmd (Dialogue.code)
 
 
 @dataclass
@@ -105,15 +109,19 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
     value is left out; the others still apply). Values are checked for their shape here; a well-formed value that
     matches nothing (an unknown call reference) simply selects no grant."""
     filters, errors = PortfolioFilters(), []
-    filters.calls = [v for v in _values(args, "call") if len(v) <= 40]
+    for reference in _values(args, "call"):
+        if len(reference) <= MAX_CALL_REFERENCE:
+            filters.calls.append(reference)
+        else:
+            errors.append(("call", _("“%(value)s…” is not a call reference.", value=reference[:40])))
     for code in _values(args, "dialogue"):
-        if len(code) <= 20:
+        if DIALOGUE_CODE.fullmatch(code):
             filters.dialogues.append(code)
         else:
             errors.append(("dialogue", _("“%(value)s” is not a dialogue.", value=code[:40])))
     for value in _values(args, "domain"):
-        if value.isdigit() and 1 <= int(value) <= 5:
-            filters.domains.append(int(value))
+        if whole_number(value, 5):
+            filters.domains.append(whole_number(value, 5))
         else:
             errors.append(
                 ("domain", _("“%(value)s” is not a JVAP domain: give a number from 1 to 5.", value=value[:40]))
@@ -127,7 +135,7 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
                 ("country", _("“%(value)s” is not a country code (ISO 3166 alpha-2, e.g. SN).", value=value[:40]))
             )
     for value in _values(args, "organisation"):
-        if value.isdigit() and 0 < int(value) < 2**31:
+        if parse_id(value):
             filters.organisations.append(int(value))
         else:
             errors.append(("organisation", _("“%(value)s” is not an organisation number.", value=value[:40])))
@@ -146,7 +154,7 @@ def parse_filters(args: Mapping) -> tuple[PortfolioFilters, list[tuple[str, str]
                 )
             )
     for value in _values(args, "year"):
-        if value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR:
+        if digits(value) and len(value) == 4 and MIN_YEAR <= int(value) <= MAX_YEAR:
             filters.years.append(int(value))
         else:
             errors.append(("year", _("“%(value)s” is not a year.", value=value[:40])))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.core.access import authenticated, load
+from portal.core.ids import whole_number
 from portal.extensions import db
 from portal.proposals import budget as budgets
 from portal.proposals.models import Proposal
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 def _posted_version(raw: str | None) -> int:
     """The section version the form was made from. A form without one was not made by this page: it is treated as
     made from no version at all (-1), so that it can never overwrite a saved budget unseen."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else -1
+    version = whole_number(raw)
+    return -1 if version is None else version
 
 
 def _render(proposal: Proposal, *, typed: budgets.BudgetInput | None, version: int, status: int = 200, **extra):

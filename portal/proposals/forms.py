@@ -30,6 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.ids import whole_number
 from portal.proposals.form_rules import LEVELS, WORD_LIMITS, activities, saved_data
 
 
@@ -559,7 +560,7 @@ class WorkplanForm(SectionForm):
         self.months = {row["uid"]: [] for row in self.rows}
         for value in sorted(self.checked):
             uid, _sep, month = value.partition(":")
-            if not month.isdigit() or int(month) < 1:
+            if not whole_number(month):
                 self.extra_errors.setdefault("plan", []).append(
                     _("The work plan sent is not readable: reload the page.")
                 )

@@ -16,6 +16,7 @@ from portal.calls.models import Call
 from portal.core.access import authenticated, load, role_required
 from portal.core.db import utcnow
 from portal.core.i18n import select_timezone
+from portal.core.ids import whole_number
 from portal.extensions import db
 from portal.proposals import form_views, queries, reading
 from portal.proposals.form_rules import section_errors, section_title, state_labels
@@ -38,8 +39,7 @@ bp = Blueprint("proposals", __name__, url_prefix=None)
 
 
 def _version(raw: str | int | None) -> int | None:
-    raw = str(raw or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return whole_number(raw)
 
 
 @bp.route("/proposals", methods=["GET"])

@@ -16,6 +16,7 @@ from portal.core import storage
 from portal.core.access import authenticated, load, role_required
 from portal.core.downloads import send_stored
 from portal.core.i18n import select_timezone
+from portal.core.ids import parse_id
 from portal.core.uploads import accept_attribute, accepted_list, format_size
 from portal.extensions import db
 from portal.proposals import attachments as ops_attachments
@@ -132,7 +133,7 @@ def _upload(proposal: Proposal):
             continue
         if name == "file-other":
             wanted.append((name, None, request.form.get("title-other", "")))
-        elif name.startswith("file-") and name[5:].isdigit() and int(name[5:]) in by_id:
+        elif name.startswith("file-") and parse_id(name[5:]) in by_id:
             wanted.append((name, int(name[5:]), None))
     titles = {"title-other": request.form.get("title-other", "")}
     if not wanted:
@@ -184,7 +185,7 @@ def _upload(proposal: Proposal):
 
 def _remove_attachment(proposal: Proposal):
     raw = (request.form.get("attachment_id") or "").strip()
-    attachment = db.session.get(ProposalAttachment, int(raw)) if raw.isdigit() else None
+    attachment = db.session.get(ProposalAttachment, parse_id(raw)) if parse_id(raw) else None
     if attachment is None or attachment.proposal_id != proposal.id:
         abort(404)
     name = attachment.filename

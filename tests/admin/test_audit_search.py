@@ -130,3 +130,11 @@ def test_exports_are_for_staff_only(client, login, make_user, journal, role):
     login(client, make_user(role))
     for url in ("/admin/audit/export.csv", "/admin/audit/export.xlsx", "/admin/audit?q=boss"):
         assert client.get(url).status_code == 403
+
+
+def test_a_day_at_the_end_of_the_calendar_is_named_not_a_server_error(client, login, journal):
+    """Found by tests/fuzz: 9999-12-31 as the last day made the day after it overflow."""
+    login(client, journal)
+    response = client.get("/admin/audit?date_to=9999-12-31&date_from=0001-01-01")
+    assert response.status_code == 200
+    assert "Enter a day between the years 1900 and 2999." in text_of(response)  # for each of the two days

@@ -125,6 +125,23 @@ def test_bad_filters_and_pagination_name_each_argument(client, portfolio, token)
     assert body["error"]["details"][0]["argument"] == "domain"
 
 
+def test_unknown_arguments_and_malformed_filters_are_named_not_ignored(client, portfolio, token):
+    """Found by schemathesis (tests/fuzz): a misspelt argument, an over-long call reference or a malformed dialogue
+    code used to be dropped silently, so that the answer covered every grant."""
+    response = get(client, "/api/v1/grants?contry=SN&call=" + "C" * 41 + "&dialogue=-503567", token)
+    body = assert_error(response, 400, "invalid_arguments")
+    details = {d["argument"]: d["message"] for d in body["error"]["details"]}
+    assert details["contry"] == "“contry” is not an argument of this address."
+    assert details["call"] == "“" + "C" * 40 + "…” is not a call reference."
+    assert details["dialogue"] == "“-503567” is not a dialogue."
+    body = assert_error(get(client, "/api/v1/portfolio/summary?page=2", token), 400, "invalid_arguments")
+    assert body["error"]["details"] == [{"argument": "page", "message": "“page” is not an argument of this address."}]
+    number = portfolio.grants[0].agreement_number
+    body = assert_error(get(client, f"/api/v1/grants/{number}?expand=all", token), 400, "invalid_arguments")
+    assert body["error"]["details"][0]["argument"] == "expand"
+    assert get(client, "/api/v1/grants?dialogue=rabat&page=1", token).status_code == 200
+
+
 # -- grants ------------------------------------------------------------------------------------------------------
 
 
@@ -311,3 +328,13 @@ def test_token_creation_and_revocation_are_audited(portfolio, session):
     assert sorted(actions) == ["api_token.created", "api_token.revoked"]
     assert secret not in str(session.scalars(select(AuditEntry.after)).all())
     assert row.token_hash != secret and len(row.token_hash) == 64 and secret.startswith(row.prefix)
+
+
+@pytest.mark.parametrize(
+    ("query", "argument"),
+    [("call=%00", "call"), ("dialogue=rab%00at", "dialogue"), ("year=²⁰²⁶", "year"), ("page=²", "page")],
+)
+def test_nul_characters_and_other_digits_are_named_not_a_server_error(client, portfolio, token, query, argument):
+    """Found by schemathesis under PostgreSQL (a NUL in text) and by the form fuzzer ("²".isdigit() is true)."""
+    body = assert_error(get(client, f"/api/v1/grants?{query}", token), 400, "invalid_arguments")
+    assert [d["argument"] for d in body["error"]["details"]] == [argument]

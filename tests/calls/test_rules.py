@@ -134,6 +134,9 @@ def test_requirement_rows_keep_their_ids_and_an_emptied_row_is_removed(client, l
         ({"max_indirect_cost_pct": "107.5"}, "The maximum indirect-cost rate (107.5%) must be between 0% and 100%."),
         ({"max_indirect_cost_pct": "seven"}, "Enter a percentage, for example 7 or 7.5."),
         ({"max_indirect_cost_pct": "7.125"}, "Enter a percentage with at most two decimals."),
+        # found by tests/fuzz: a finite Decimal too large to round to cents was a server error
+        ({"max_indirect_cost_pct": "1e309"}, "Enter a percentage, for example 7 or 7.5."),
+        ({"min_cofinancing_pct": "-99999999999999999999999999"}, "Enter a percentage, for example 7 or 7.5."),
         ({"min_cofinancing_pct": ""}, "Enter the minimum co-financing rate (0 if none is required)."),
         (
             {"max_amount_change_pct": "150"},

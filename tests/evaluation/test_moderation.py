@@ -174,3 +174,20 @@ def test_the_database_keeps_one_current_consensus(session, rq, call, reviewed, r
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_a_script_sent_as_a_consensus_score_is_shown_escaped(
+    client, sign_in, session, call, reviewed, review, manager, make_user
+):
+    """Found by tests/fuzz: the message "“<value>” is not a score." printed the value as HTML."""
+    stage = call.stages[0]
+    review(reviewed, ALL_FIVES, evaluator=make_user("evaluator"))
+    sign_in(client, manager)
+    url = f"/manage/proposals/{reviewed.id}/moderation?stage_id={stage.id}"
+    form = {f"score_{c.id}": "4" for c in stage.criteria}
+    form[f"score_{stage.criteria[0].id}"] = "<script>x()</script>"
+    response = client.post(url, data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>x()" not in html
+    assert f"Criterion {stage.criteria[0].code}: “&lt;script&gt;x()&lt;/script&gt;” is not a score." in html

@@ -143,6 +143,19 @@ def test_add_a_section_and_a_criterion_on_the_page(as_manager, call):
     assert "3.1" not in [c.code for c in pipeline.stages_of(call)[0].criteria]
 
 
+def test_a_criterion_with_numbers_beyond_the_database_is_refused_with_messages(as_manager, call):
+    """Found by tests/fuzz: a section id or a weight beyond the integer column was a server error."""
+    stage = pipeline.stages_of(call)[0]
+    base = f"/manage/calls/{call.id}/pipeline/stages/{stage.id}/grid"
+    section = stage.sections[0]
+    data = {"section_id": str(section.id), "code": "3.1", "title_en": "Reach", "title_fr": "Portée", "weight": "9" * 25}
+    refused = as_manager.post(base + "/criteria", data=data)
+    assert refused.status_code == 400 and "The weight is at most 1000." in refused.text
+    refused = as_manager.post(base + "/criteria", data={**data, "weight": "2", "section_id": str(2**63)})
+    assert refused.status_code == 400
+    assert "3.1" not in [c.code for c in pipeline.stages_of(call)[0].criteria]
+
+
 def test_others_cannot_reach_the_composer_or_the_checks(client, sign_in, call, proposal, evaluator, make_user):
     stage = pipeline.stages_of(call)[0]
     applicant = proposal.organisation.memberships[0].user

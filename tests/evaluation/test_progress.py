@@ -100,3 +100,13 @@ def test_evaluator_cannot_see_progress_or_send_reminders(client, sign_in, call, 
     sign_in(client, evaluator)
     assert client.get(f"/manage/calls/{call.id}/progress").status_code == 403
     assert client.post(f"/manage/calls/{call.id}/reminders", data={"evaluator": "late"}).status_code == 403
+
+
+def test_a_reminder_to_an_evaluator_id_that_cannot_exist_says_nobody_to_remind(client, sign_in, call, manager):
+    """Found by tests/fuzz under PostgreSQL: an id beyond the integer column (or "²", which isdigit() accepts) was
+    a server error."""
+    sign_in(client, manager)
+    for target in ("422058468019", "²", "-3"):
+        response = client.post(f"/manage/calls/{call.id}/reminders", data={"evaluator": target}, follow_redirects=True)
+        assert response.status_code == 200
+        assert "Nobody to remind: choose an evaluator with unfinished reviews." in response.get_data(as_text=True)
