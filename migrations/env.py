@@ -101,8 +101,23 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite changes a column by copying its table and dropping the old one (batch mode); with foreign keys
+        # enforced, dropping a table that other rows refer to (users, say) fails. Alembic's recipe: foreign keys off
+        # for the migration, set on the raw connection before any transaction begins (SQLite ignores the pragma inside
+        # one), then back on, and the whole database checked.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                raw = connection.connection.driver_connection
+                raw.execute("PRAGMA foreign_keys=ON")
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -42,3 +42,40 @@ def test_production_refuses_the_default_secret(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         ProductionConfig()
+
+
+@pytest.mark.committed  # a separate database, outside the test transaction
+def test_upgrading_a_sqlite_database_that_holds_data(other_app, tmp_path):
+    """A `make run` database from an earlier release: its users are referred to by other rows, and a migration that
+    rebuilds the users table (SQLite's batch mode) must not fail on foreign keys nor lose those rows."""
+    import sqlalchemy as sa
+
+    older = other_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.sqlite3'}")
+    with older.app_context():
+        upgrade(revision="0016_document_templates")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, full_name, role, active, locale, timezone, created_at) "
+                    "VALUES (1, 'awa@ngo.example', 'Awa', 'applicant', true, 'fr', 'UTC', '2026-01-02 03:04:05')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO organisations (id, legal_name, acronym, type, country, registration_number, "
+                    "created_at) VALUES (1, 'Association Awa', 'AA', 'ngo', 'SN', 'SN-1', '2026-01-02 03:04:05')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO memberships (user_id, organisation_id, is_contact, created_at) "
+                    "VALUES (1, 1, true, '2026-01-02 03:04:05')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM memberships WHERE user_id = 1")).scalar_one() == 1
+            assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert _differences(db.engine) == []
+        db.engine.dispose()
