@@ -10,7 +10,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from portal.core import countries
+from portal.core import countries, datacache, i18n
 from portal.core.access import load, role_required
 from portal.organisations.models import Organisation
 from portal.portfolio import exports, queries, views
@@ -34,14 +34,26 @@ def _filters():
 @role_required("manager")
 def dashboard():
     filters, errors, period = _filters()
+    # The figures depend only on the filters, the period, the language and the data: shared between requests while
+    # the database is unchanged (portal/core/datacache.py).
+    key = (i18n.locale_code(), request.script_root, repr(sorted(filters.as_args().items())), period)
+    options, summary, page = datacache.shared(
+        "portfolio.dashboard",
+        key,
+        lambda: (
+            views.filter_options(queries.filter_choices()),
+            queries.summary(filters),
+            views.dashboard(filters, period),
+        ),
+    )
     return render_template(
         "portfolio/dashboard.html",
         filters=filters,
         errors=errors,
         period=period,
-        options=views.filter_options(queries.filter_choices()),
-        summary=queries.summary(filters),
-        page=views.dashboard(filters, period),
+        options=options,
+        summary=summary,
+        page=page,
     )
 
 
