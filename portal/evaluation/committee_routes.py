@@ -340,6 +340,7 @@ def committee_pdf(call_id: int):
 def _summary_for(proposal: Proposal):
     """The evaluation summary the proposal page shows: to the lead organisation's members and to staff, once the
     applicant has been told the outcome (None otherwise)."""
+    from portal.core import datacache
     from portal.core.i18n import locale_code
     from portal.evaluation.summary import applicant_summary
 
@@ -347,7 +348,11 @@ def _summary_for(proposal: Proposal):
         return None
     if not (current_user.is_staff or proposal.is_applicant_member(current_user)):
         return None
-    return applicant_summary(proposal, locale_code())
+    locale = locale_code()
+    # The same for everyone who may see it: shared between requests while the database is unchanged.
+    return datacache.shared(
+        "evaluation.applicant_summary", (proposal.id, locale), lambda: applicant_summary(proposal, locale)
+    )
 
 
 @bp.app_context_processor

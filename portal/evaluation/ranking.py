@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.calls.models import Call
@@ -388,7 +388,17 @@ def hydrate(rows: list[RankedProposal], proposal: Proposal | None = None) -> lis
         loaded[proposal.id] = proposal
     evaluator_ids = {e.evaluator_id for r in rows for e in r.evaluator_totals if e.evaluator is None}
     evaluators = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(evaluator_ids)))} if evaluator_ids else {}
+        {
+            u.id: u
+            for u in db.session.scalars(
+                # The pages and exports name the evaluators: their secrets stay unread (loaded if ever asked for).
+                select(User)
+                .where(User.id.in_(evaluator_ids))
+                .options(defer(User.password_hash), defer(User.totp_secret), defer(User.recovery_code_hashes))
+            )
+        }
+        if evaluator_ids
+        else {}
     )
     for row in rows:
         if row.proposal is None:

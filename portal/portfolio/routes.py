@@ -10,8 +10,9 @@ import datetime as dt
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from portal.core import countries
+from portal.core import countries, datacache, i18n
 from portal.core.access import load, role_required
+from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.portfolio import exports, queries, views
 from portal.portfolio.filters import parse_filters
@@ -34,15 +35,31 @@ def _filters():
 @role_required("manager")
 def dashboard():
     filters, errors, period = _filters()
+    # The figures depend only on the filters, the period, the language and the data: shared between requests while
+    # the database is unchanged (portal/core/datacache.py).
+    key = (i18n.locale_code(), request.script_root, repr(sorted(filters.as_args().items())), period)
+    options, summary, page = datacache.shared("portfolio.dashboard", key, lambda: _dashboard_figures(filters, period))
     return render_template(
         "portfolio/dashboard.html",
         filters=filters,
         errors=errors,
         period=period,
-        options=views.filter_options(queries.filter_choices()),
-        summary=queries.summary(filters),
-        page=views.dashboard(filters, period),
+        options=options,
+        summary=summary,
+        page=page,
     )
+
+
+def _dashboard_figures(filters, period: str):
+    options = views.option_markup(views.filter_options(queries.filter_choices()), filters.as_args())
+    summary = queries.summary(filters)
+    page = views.dashboard(filters, period)
+    # The domains and dialogues the tables name are kept for later requests: out of this request's session, so that
+    # nothing it does (a commit expiring them) touches them; their columns are loaded.
+    for share in page.domains.rows + page.dialogues.rows:
+        if share.obj is not None and share.obj in db.session:
+            db.session.expunge(share.obj)
+    return options, summary, page
 
 
 @bp.route("/countries/<code>", methods=["GET"])
@@ -59,7 +76,10 @@ def country(code: str):
         code=code,
         filters=filters,
         errors=errors,
-        summary=queries.summary(here),
+        # Plain figures, the same for every manager: shared while the database is unchanged (core/datacache.py).
+        summary=datacache.shared(
+            "portfolio.summary", repr(sorted(here.as_args().items())), lambda: queries.summary(here)
+        ),
         grants=queries.grant_rows_page(here, request.args.get("page", type=int)),
         organisations=queries.country_organisations(here, code, request.args.get("organisations_page", type=int)),
     )
