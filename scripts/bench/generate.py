@@ -203,7 +203,7 @@ def generate(app, sizes: Sizes, seed: int = 42) -> dict[str, int]:
         def user(email: str, role: str, name: str, locale: str = "en") -> int:
             nonlocal uid
             uid += 1
-            users.append((uid, email, password_hash, name, role, True, locale, "UTC", now))
+            users.append((uid, email, password_hash, name, role, True, locale, "UTC", now, now))  # address confirmed
             return uid
 
         user(f"bench-admin@{DOMAIN}", "admin", "Bench Admin")
@@ -258,7 +258,18 @@ def generate(app, sizes: Sizes, seed: int = 42) -> dict[str, int]:
         copier = Copier(raw, db.metadata)
         copier.copy(
             "users",
-            ["id", "email", "password_hash", "full_name", "role", "active", "locale", "timezone", "created_at"],
+            [
+                "id",
+                "email",
+                "password_hash",
+                "full_name",
+                "role",
+                "active",
+                "locale",
+                "timezone",
+                "created_at",
+                "email_confirmed_at",
+            ],
             users,
         )
 
