@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func
 
-from portal.core import audit, facility, jobs
+from portal.core import audit, facility
 from portal.core.db import utcnow
 from portal.documents import tasks
 from portal.documents.models import Document, DocumentKind, DocumentStatus
 from portal.documents.operations import DocumentError, page_counter_css, qr_svg, request_award_letter, verification_url
+from portal.documents.versions import queue_new_version
 from portal.extensions import db
 from portal.organisations.models import Membership
 
@@ -56,38 +57,18 @@ def request_decision_letter(decision, *, by) -> Document | None:
     kind = DECISION_KINDS.get(str(decision.outcome))
     if kind is None:
         return None
-    now = utcnow()
     previous = db.session.scalars(
         db.select(Document).where(Document.decision_id == decision.id, Document.kind == kind)
     ).all()
-    for earlier in previous:
-        if earlier.superseded_at is None:
-            earlier.superseded_at = now
-    with db.session.no_autoflush:
-        document = Document(
-            kind=kind,
-            decision=decision,
-            version=max((d.version for d in previous), default=0) + 1,
-            language=organisation_language(decision.proposal.organisation_id),
-            status=DocumentStatus.QUEUED.value,
-            created_by_id=getattr(by, "id", None),
-            queued_at=now,
-        )
-        db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "document.requested",
-        document,
-        actor=by,
-        after={
-            "kind": kind,
-            "proposal": decision.proposal.reference,
-            "version": document.version,
-            "language": document.language,
-        },
+    return queue_new_version(
+        previous,
+        tasks.task_for(kind),
+        by=by,
+        details={"proposal": decision.proposal.reference},
+        kind=kind,
+        decision=decision,
+        language=organisation_language(decision.proposal.organisation_id),
     )
-    jobs.enqueue(db.session(), tasks.task_for(kind), document.id)
-    return document
 
 
 def decision_letter_context(document: Document) -> dict:

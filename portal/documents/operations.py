@@ -25,6 +25,7 @@ from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.documents import receipts, tasks
 from portal.documents.models import Document, DocumentKind, DocumentStatus
+from portal.documents.versions import queue_new_version
 from portal.extensions import db
 from portal.grants.models import Grant, GrantOrganisation, GrantRole
 from portal.organisations.models import Membership
@@ -70,39 +71,18 @@ def request_award_letter(grant: Grant, *, by, language: str | None = None) -> Do
     if language is not None and language not in current_app.config["LANGUAGES"]:
         raise DocumentError(_l("The portal cannot write letters in “%(language)s”.", language=language))
     language = language or letter_language(grant)
-    now = utcnow()
     previous = db.session.scalars(
         db.select(Document).where(Document.grant_id == grant.id, Document.kind == DocumentKind.AWARD_LETTER.value)
     ).all()
-    for earlier in previous:
-        if earlier.superseded_at is None:
-            earlier.superseded_at = now
-    with db.session.no_autoflush:  # linking to grant.documents may load it; the new row must not flush half-made
-        document = Document(
-            kind=DocumentKind.AWARD_LETTER.value,
-            grant=grant,
-            version=max((d.version for d in previous), default=0) + 1,
-            language=language,
-            status=DocumentStatus.QUEUED.value,
-            created_by_id=getattr(by, "id", None),
-            queued_at=now,
-        )
-        db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "document.requested",
-        document,
-        actor=by,
-        after={
-            "kind": document.kind,
-            "grant": grant.agreement_number,
-            "version": document.version,
-            "language": document.language,
-            "superseded_versions": [d.version for d in previous],
-        },
+    return queue_new_version(
+        previous,
+        tasks.render_award_letter,
+        by=by,
+        details={"grant": grant.agreement_number},
+        kind=DocumentKind.AWARD_LETTER.value,
+        grant=grant,
+        language=language,
     )
-    jobs.enqueue(db.session(), tasks.render_award_letter, document.id)
-    return document
 
 
 # -- rendering (called by the task) -------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from portal.core import audit, facility, jobs, pdf
+from portal.core import facility, pdf
 from portal.core.db import utcnow
 from portal.documents import tasks
 from portal.documents.models import Document, DocumentKind, DocumentStatus
 from portal.documents.operations import DocumentError, page_counter_css, qr_svg, verification_url
+from portal.documents.versions import queue_new_version
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -75,39 +76,17 @@ def request_ranked_list(call, stage, *, by, language: str = "en") -> RankedListR
     current = next((d for d in previous if d.superseded_at is None), None)
     if current is not None and current.source_digest == digest and current.status != DocumentStatus.FAILED:
         return RankedListRequest(current, created=False)
-    now = utcnow()
-    for earlier in previous:
-        if earlier.superseded_at is None:
-            earlier.superseded_at = now
-    with db.session.no_autoflush:
-        document = Document(
-            kind=KIND,
-            call_id=call.id,
-            stage_id=stage.id,
-            source_digest=digest,
-            version=max((d.version for d in previous), default=0) + 1,
-            language=language,
-            status=DocumentStatus.QUEUED.value,
-            created_by_id=getattr(by, "id", None),
-            queued_at=now,
-        )
-        db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "document.requested",
-        document,
-        actor=by,
-        after={
-            "kind": KIND,
-            "call": call.reference,
-            "stage": stage.id,
-            "version": document.version,
-            "language": language,
-            "ranking_sha256": digest,
-            "superseded_versions": [d.version for d in previous if d.superseded_at == now],
-        },
+    document = queue_new_version(
+        previous,
+        tasks.task_for(KIND),
+        by=by,
+        details={"call": call.reference, "stage": stage.id, "ranking_sha256": digest},
+        kind=KIND,
+        call_id=call.id,
+        stage_id=stage.id,
+        source_digest=digest,
+        language=language,
     )
-    jobs.enqueue(db.session(), tasks.task_for(KIND), document.id)
     return RankedListRequest(document, created=True)
 
 

@@ -21,12 +21,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.accounts.models import User
-from portal.core import audit, facility, jobs, mail
+from portal.core import audit, facility, mail
 from portal.core import countries as country_names
 from portal.core.db import utcnow
 from portal.core.i18n import locale_code
 from portal.core.urls import external_url
-from portal.documents.models import Document, DocumentKind, DocumentStatus
+from portal.documents.models import Document, DocumentKind
+from portal.documents.versions import queue_new_version
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ def request_submission_receipt(snapshot, *, by) -> Document:
     from portal.documents import tasks
     from portal.proposals.models import ProposalSnapshot
 
-    now = utcnow()
     earlier = db.session.scalars(
         db.select(Document)
         .join(ProposalSnapshot, Document.snapshot_id == ProposalSnapshot.id)
@@ -59,34 +59,16 @@ def request_submission_receipt(snapshot, *, by) -> Document:
             Document.superseded_at.is_(None),
         )
     ).all()
-    for document in earlier:
-        document.superseded_at = now
-    with db.session.no_autoflush:
-        document = Document(
-            kind=DocumentKind.SUBMISSION_RECEIPT.value,
-            snapshot=snapshot,
-            version=snapshot.version,
-            language=receipt_language(by),
-            status=DocumentStatus.QUEUED.value,
-            created_by_id=getattr(by, "id", None),
-            queued_at=now,
-        )
-        db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "document.requested",
-        document,
-        actor=by,
-        after={
-            "kind": document.kind,
-            "proposal": snapshot.proposal.reference,
-            "snapshot_version": snapshot.version,
-            "language": document.language,
-            "superseded_versions": [d.version for d in earlier],
-        },
+    return queue_new_version(
+        earlier,
+        tasks.render_submission_receipt,
+        by=by,
+        details={"proposal": snapshot.proposal.reference, "snapshot_version": snapshot.version},
+        version=snapshot.version,  # one receipt per snapshot, numbered as the snapshot
+        kind=DocumentKind.SUBMISSION_RECEIPT.value,
+        snapshot=snapshot,
+        language=receipt_language(by),
     )
-    jobs.enqueue(db.session(), tasks.render_submission_receipt, document.id)
-    return document
 
 
 # -- the receipt's content ----------------------------------------------------------------------------------------
