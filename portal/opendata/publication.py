@@ -13,6 +13,11 @@ and the number of rows linking grants to countries, organisations and JVAP domai
 see (an organisation renamed, a country's share edited) is published by the next periodic run (REPUBLISH_EVERY).
 When the stored file is missing or out of date, the download streams the document from the database as before: it
 is never wrong, only slower, until the task has run.
+
+Each file is also stored compressed, with Brotli and with gzip, when it is published: compressing 16 MB of XML on
+every download cost about 50 ms of CPU per request (Flask-Compress compresses streamed responses as they leave), and
+a stored compressed copy costs nothing to send. A download is served the copy its Accept-Encoding asks for
+(routes.py), else the plain file.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import hashlib
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import brotli
 from flask import current_app
 from sqlalchemy import func, select, true
 
@@ -80,14 +87,29 @@ def _state() -> dict:
         return {}
 
 
-def current_file(kind: str, state_now: str | None = None) -> tuple[str, int, str] | None:
-    """(storage key, size, fingerprint) of the published `kind` file when it describes the database as it is now;
-    None when there is none or it is out of date."""
+@dataclass(frozen=True)
+class Published:
+    """A published file: its plain copy, and its compressed copies by encoding ("br", "gzip": (key, size))."""
+
+    key: str
+    size: int
+    fingerprint: str
+    encodings: dict[str, tuple[str, int]]
+
+
+def current_file(kind: str, state_now: str | None = None) -> Published | None:
+    """The published `kind` file when it describes the database as it is now; None when there is none or it is out
+    of date."""
     state = _state()
     entry = state.get("files", {}).get(kind)
     if not entry or state.get("fingerprint") != (state_now or fingerprint()):
         return None
-    return entry["key"], int(entry["size"]), state["fingerprint"]
+    encodings = {name: (e["key"], int(e["size"])) for name, e in (entry.get("encodings") or {}).items()}
+    return Published(entry["key"], int(entry["size"]), state["fingerprint"], encodings)
+
+
+def _keys(entry: dict) -> list[str]:
+    return [entry["key"], *(e["key"] for e in (entry.get("encodings") or {}).values())]
 
 
 def _chunks(pieces: Iterator[str], size: int = 256 * 1024) -> Iterator[bytes]:
@@ -101,6 +123,33 @@ def _chunks(pieces: Iterator[str], size: int = 256 * 1024) -> Iterator[bytes]:
             buffer, length = [], 0
     if buffer:
         yield "".join(buffer).encode()
+
+
+# The compressed copies, in the order a download prefers them when its Accept-Encoding allows several. Brotli at
+# quality 9 and gzip at level 9 take a few seconds for the IATI file of 4,000 grants, in the worker, once per change.
+BROTLI_QUALITY = 9
+GZIP_LEVEL = 9
+
+
+def _gzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
+
+
+def _brotli(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    compressor = brotli.Compressor(quality=BROTLI_QUALITY)
+    for chunk in chunks:
+        out = compressor.process(chunk)
+        if out:
+            yield out
+    yield compressor.finish()
+
+
+ENCODINGS: dict[str, Callable[[Iterator[bytes]], Iterator[bytes]]] = {"br": _brotli, "gzip": _gzip}
 
 
 class _Reader:
@@ -137,13 +186,19 @@ def publish(force: bool = False) -> bool:
         key = storage.new_key(PREFIX, kind.suffix)
         reader = _Reader(_chunks(kind.write(published_grants(), config)))
         storage.put(key, reader)
-        files[kind.name] = {"key": key, "size": reader.size}
+        files[kind.name] = {"key": key, "size": reader.size, "encodings": {}}
+        for encoding, compress in ENCODINGS.items():
+            compressed_key = storage.new_key(PREFIX, f".{encoding}")
+            compressed = _Reader(compress(storage.iter_chunks(key)))
+            storage.put(compressed_key, compressed)
+            files[kind.name]["encodings"][encoding] = {"key": compressed_key, "size": compressed.size}
     # The data may have changed while the files were written: they are recorded under the state read first, so a
     # later change is still seen as out of date.
     state = {"fingerprint": state_now, "written": time.time(), "at": utcnow().isoformat(), "files": files}
     storage.put(STATE_KEY, json.dumps(state).encode())
     for entry in old.get("files", {}).values():
-        storage.delete(entry["key"])
+        for old_key in _keys(entry):
+            storage.delete(old_key)
     log.info("open data published (%s)", ", ".join(f"{k}: {v['size']} bytes" for k, v in files.items()))
     return True
 

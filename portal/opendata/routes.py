@@ -31,24 +31,39 @@ def _stream(pieces, mimetype: str, filename: str) -> Response:
     return response
 
 
+def _encoding(published: publication.Published) -> str | None:
+    """The stored compressed copy the client accepts (Brotli before gzip, as publication.ENCODINGS orders them; a
+    quality of 0 refuses), or None for the plain file."""
+    accepted = request.accept_encodings
+    for name in published.encodings:
+        if accepted[name] > 0 or (name not in accepted and accepted["*"] > 0):
+            return name
+    return None
+
+
 def _published(kind: str, mimetype: str, filename: str) -> Response | None:
     """The file published ahead of time (portal/opendata/publication.py) when it describes the database as it is
-    now; None when it is missing or out of date (a worker is then asked to publish again)."""
+    now, compressed as the client accepts; None when it is missing or out of date (a worker is then asked to publish
+    again)."""
     try:
         found = publication.current_file(kind)
         if found is None:
             publication.request_publication()
             return None
-        key, size, state = found
-        etag = f'"{state}"'
+        encoding = _encoding(found)
+        key, size = found.encodings[encoding] if encoding else (found.key, found.size)
+        etag = f'"{found.fingerprint}-{encoding}"' if encoding else f'"{found.fingerprint}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = Response(status=304)
         else:
             response = Response(storage.iter_chunks(key), mimetype=mimetype, direct_passthrough=True)
             response.headers["Content-Length"] = str(size)
+        if encoding:  # Flask-Compress leaves a response that already has an encoding as it is
+            response.headers["Content-Encoding"] = encoding
     except storage.StorageError:
         current_app.logger.exception("published open-data file unreadable; streaming from the database")
         return None
+    response.vary.add("Accept-Encoding")
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'

@@ -4,8 +4,10 @@ has changed (the download then streams from the database), written again only wh
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
 
+import brotli
 import pytest
 from lxml import etree
 from sqlalchemy import select
@@ -28,7 +30,8 @@ def _nothing_published(app):
         with app.app_context():
             state = publication._state()
             for entry in state.get("files", {}).values():
-                storage.delete(entry["key"])
+                for key in publication._keys(entry):
+                    storage.delete(key)
             storage.delete(publication.STATE_KEY)
 
     clear()
@@ -72,6 +75,38 @@ def test_a_client_with_the_current_file_is_told_it_has_not_changed(client, portf
     etag = client.get(URLS[1]).headers["ETag"]
     again = client.get(URLS[1], headers={"If-None-Match": etag})
     assert again.status_code == 304 and not again.data
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"),
+    [
+        ("gzip, deflate, br", "br"),
+        ("br;q=0.5, gzip", "br"),  # the stored Brotli copy is preferred whenever it is accepted
+        ("gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+        ("identity", None),
+        ("*", "br"),
+        ("", None),
+    ],
+)
+def test_the_published_files_are_sent_compressed_as_the_client_accepts(client, portfolio, accept, encoding):
+    publication.publish()
+    plain = {url: client.get(url).data for url in URLS}
+    for url in URLS:
+        response = client.get(url, headers={"Accept-Encoding": accept})
+        assert response.status_code == 200
+        assert response.headers.get("Content-Encoding") == encoding
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert int(response.headers["Content-Length"]) == len(response.data)
+        body = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](response.data)
+        assert _same_document(body.decode()) == _same_document(plain[url].decode())
+        if encoding:
+            assert len(response.data) < len(plain[url]) / 3
+        # Each copy has its own validator: a cache never answers a gzip request with the Brotli copy.
+        etag = response.headers["ETag"]
+        assert (etag.strip('"').endswith(f"-{encoding}")) == bool(encoding)
+        again = client.get(url, headers={"Accept-Encoding": accept, "If-None-Match": etag})
+        assert again.status_code == 304 and not again.data
 
 
 def test_a_new_grant_or_payment_makes_the_published_files_out_of_date(
