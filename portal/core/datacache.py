@@ -51,7 +51,8 @@ def shared(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     position = write_position()
     if position is None:
         return compute()
-    entry_key = (name, key, position)
+    # The write position is the server's: the database's address keeps two databases of one server apart (tests).
+    entry_key = (name, key, db.session.get_bind().engine.url, position)
     with _lock:
         if entry_key in _entries:
             _entries.move_to_end(entry_key)

@@ -8,12 +8,14 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from portal.accounts.models import User
 from portal.calls.models import Call
+from portal.core import datacache
 from portal.core.access import load, role_required
-from portal.core.i18n import format_number
+from portal.core.i18n import format_number, locale_code
 from portal.evaluation import operations, pipeline, queries
 from portal.evaluation.forms import AssignForm, DecisionForm, DeclarationForm, score_form
 from portal.evaluation.models import Assignment, AssignmentStatus, DecisionOutcome
@@ -277,17 +279,35 @@ def ranking(call_id: int):
     stage = pipeline.stage_for_call(call, request.args.get("stage_id", type=int))
     # Paged: the arithmetic covers every ranked proposal (SQL sums, plain columns), but only one page of rows is
     # loaded and rendered. `show=<proposal id>` opens the page holding that proposal (links from moderation).
-    page = ranking_page(call, stage, request.args.get("page", type=int), request.args.get("show", type=int))
-    gap = divergence_gap(stage) if stage is not None else None
-    return render_template(
-        "evaluation/ranking.html",
-        call=call,
-        stage=stage,
-        rows=page.items,
-        page=page,
-        envelope_break=page.envelope_break,
-        gap=gap,
+    page_arg, show = request.args.get("page", type=int), request.args.get("show", type=int)
+
+    def rows_html() -> Markup:
+        page = ranking_page(call, stage, page_arg, show)
+        return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+            render_template(
+                "evaluation/_ranking_rows.html",
+                call=call,
+                stage=stage,
+                rows=page.items,
+                page=page,
+                envelope_break=page.envelope_break,
+            )
+        )
+
+    # The rows show data only, the same for every manager: rendered once per page and language, and shared between
+    # requests while the database is unchanged (core/datacache.py). A committee reads the ranking again and again
+    # while nothing is written; any write (a review, a decision) renders it afresh.
+    rows = (
+        datacache.shared(
+            "evaluation.ranking_rows",
+            (call.id, stage.id, page_arg, show, locale_code(), request.script_root),
+            rows_html,
+        )
+        if stage is not None
+        else Markup()
     )
+    gap = divergence_gap(stage) if stage is not None else None
+    return render_template("evaluation/ranking.html", call=call, stage=stage, ranking_rows=rows, gap=gap)
 
 
 @bp.route("/manage/proposals/<int:proposal_id>/decision", methods=["GET", "POST"])

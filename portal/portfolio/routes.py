@@ -9,6 +9,7 @@ import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal.core import countries, datacache, i18n
 from portal.core.access import load, role_required
@@ -71,17 +72,38 @@ def country(code: str):
         return redirect(url_for(".country", code=code.upper(), **request.args.to_dict(flat=False)))
     filters, errors, _period = _filters()
     here = dataclasses.replace(filters, countries=[code])
+    grants_page = request.args.get("page", type=int)
+    organisations_page = request.args.get("organisations_page", type=int)
+
+    def body() -> Markup:
+        return Markup(  # noqa: S704 - rendered by Jinja with autoescaping
+            render_template(
+                "portfolio/_country_body.html",
+                code=code,
+                filters=filters,
+                summary=queries.summary(here),
+                grants=queries.grant_rows_page(here, grants_page),
+                organisations=queries.country_organisations(here, code, organisations_page),
+            )
+        )
+
+    # Figures and lists of data, the same for every manager: rendered once per country, filters, pages and language,
+    # and shared between requests while the database is unchanged (core/datacache.py).
+    key = (
+        code,
+        repr(sorted(filters.as_args().items())),
+        grants_page,
+        organisations_page,
+        i18n.locale_code(),
+        i18n.select_timezone(),
+        request.script_root,
+    )
     return render_template(
         "portfolio/country.html",
         code=code,
         filters=filters,
         errors=errors,
-        # Plain figures, the same for every manager: shared while the database is unchanged (core/datacache.py).
-        summary=datacache.shared(
-            "portfolio.summary", repr(sorted(here.as_args().items())), lambda: queries.summary(here)
-        ),
-        grants=queries.grant_rows_page(here, request.args.get("page", type=int)),
-        organisations=queries.country_organisations(here, code, request.args.get("organisations_page", type=int)),
+        body=datacache.shared("portfolio.country", key, body),
     )
 
 

@@ -211,3 +211,38 @@ def test_ranking_page_shows_where_the_envelope_runs_out_and_speaks_french(
     french = client.get(f"/manage/calls/{call.id}/ranking")
     assert french.status_code == 200
     assert "40,00" in french.get_data(as_text=True)
+
+
+def test_ranking_rows_are_shared_while_the_database_is_unchanged_and_rendered_again_after_a_write(
+    client, sign_in, session, call, make_proposal, review, manager, monkeypatch
+):
+    """The page's rows are kept per page and language under the database's write position (core/datacache.py, whose
+    soundness tests/core/test_datacache.py proves on PostgreSQL). The tests' transaction always holds writes, so the
+    position is simulated here: unchanged, then moved by a write."""
+    from portal.core import datacache
+    from portal.evaluation import routes as evaluation_routes
+
+    datacache.clear()
+    proposal = make_proposal(call, status=ProposalStatus.UNDER_REVIEW, title="Mobility of researchers")
+    review(proposal, ALL_FOURS)
+    sign_in(client, manager)
+    position = {"now": "0/1000"}
+    monkeypatch.setattr(datacache, "write_position", lambda: position["now"])
+    rendered = []
+    real_ranking_page = evaluation_routes.ranking_page
+    monkeypatch.setattr(
+        evaluation_routes, "ranking_page", lambda *a, **k: rendered.append(a[2:]) or real_ranking_page(*a, **k)
+    )
+    url = f"/manage/calls/{call.id}/ranking"
+    assert "Mobility of researchers" in client.get(url).get_data(as_text=True)
+    assert "Mobility of researchers" in client.get(url).get_data(as_text=True)
+    assert len(rendered) == 1  # the second request showed the rows rendered by the first
+    client.get(url + "?page=1")
+    assert len(rendered) == 2  # another page (or language) is rendered on its own
+
+    session.get(type(proposal), proposal.id).title = "Mobility of young researchers"
+    session.commit()
+    position["now"] = "0/2000"  # what the write did to the write position
+    assert "Mobility of young researchers" in client.get(url).get_data(as_text=True)
+    assert len(rendered) == 3
+    datacache.clear()

@@ -57,6 +57,34 @@ def test_country_page_follows_the_filters_and_refuses_unknown_codes(world, staff
     assert "No grant matches." in staff_client.get("/portfolio/countries/ZA").get_data(as_text=True)
 
 
+def test_country_page_is_rendered_once_while_the_database_is_unchanged(world, staff_client, session, monkeypatch):
+    """Its figures and lists are kept per country, filters, pages and language under the database's write position
+    (core/datacache.py, proven on PostgreSQL in tests/core/test_datacache.py); the tests' transaction always holds
+    writes, so the position is simulated: unchanged, then moved by a write."""
+    from portal.core import datacache
+    from portal.portfolio import queries
+
+    datacache.clear()
+    position = {"now": "0/1000"}
+    monkeypatch.setattr(datacache, "write_position", lambda: position["now"])
+    computed = []
+    real_summary = queries.summary
+    monkeypatch.setattr(queries, "summary", lambda *a, **k: computed.append(1) or real_summary(*a, **k))
+    grant = world.grants[next(s.key for s in SPEC if "SN" in s.countries)]
+    first = staff_client.get("/portfolio/countries/SN").get_data(as_text=True)
+    assert staff_client.get("/portfolio/countries/SN").get_data(as_text=True) == first
+    assert len(computed) == 1
+    staff_client.get("/portfolio/countries/SN", query_string={"year": "2026"})
+    assert len(computed) == 2  # other filters: computed on their own
+
+    grant.title = "Renamed while the page was shared"
+    session.commit()
+    position["now"] = "0/2000"
+    assert "Renamed while the page was shared" in staff_client.get("/portfolio/countries/SN").get_data(as_text=True)
+    assert len(computed) == 3
+    datacache.clear()
+
+
 def test_organisation_page_lists_its_grants_roles_and_partners(world, staff_client):
     fr = world.orgs["fr"]
     response = staff_client.get(f"/portfolio/organisations/{fr.id}")
