@@ -96,9 +96,8 @@ def partnerships_of(user) -> list[ProposalPartner]:
             ProposalPartner.organisation_id.in_(org_ids),
             ProposalPartner.status == PartnerStatus.ACCEPTED.value,
         )
-        .options(
+        .options(  # what the list shows (consortia/_partnership_list.html): not the call
             joinedload(ProposalPartner.organisation),
-            joinedload(ProposalPartner.proposal).joinedload(Proposal.call),
             joinedload(ProposalPartner.proposal).joinedload(Proposal.organisation),
         )
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())

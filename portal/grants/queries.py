@@ -110,12 +110,53 @@ def grants_for(user) -> list[Grant]:
     return [row.grant for row in grant_rows_for(user)]
 
 
-def my_grants(user) -> list[GrantRow]:
+@dataclass(frozen=True)
+class GrantLine:
+    """What the applicant dashboard's panel shows of a grant: plain columns, no objects."""
+
+    id: int
+    agreement_number: str
+    title: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MyGrantRow:
+    grant: GrantLine
+    overdue: int
+    next_due: dt.date | None
+
+
+def my_grants(user, day: dt.date | None = None) -> list[MyGrantRow]:
     """The applicant dashboard's panel: the grants of the user's organisations (none for staff: they have the
-    grants list)."""
+    grants list), each with its overdue reports and the next due date. One query of plain columns: the panel shows
+    four of them, and loading each grant with its call, lead organisation, documents and payments (as the lists do)
+    was a quarter of the dashboard's time."""
     if not getattr(user, "is_authenticated", False) or user.is_staff:
         return []
-    return grant_rows_for(user)
+    mine = user.organisation_ids()
+    if not mine:
+        return []
+    day = day or today()
+    open_reports = (GrantReport.grant_id == Grant.id, GrantReport.status.in_(OPEN_REPORT_STATUSES))
+    overdue = db.select(func.count(GrantReport.id)).where(*open_reports, GrantReport.due_date < day)
+    next_due = db.select(func.min(GrantReport.due_date)).where(*open_reports, GrantReport.due_date >= day)
+    rows = db.session.execute(
+        db.select(
+            Grant.id,
+            Grant.agreement_number,
+            Grant.title,
+            Grant.status,
+            overdue.scalar_subquery(),
+            next_due.scalar_subquery(),
+        )
+        .where(Grant.id.in_(db.select(GrantOrganisation.grant_id).where(GrantOrganisation.organisation_id.in_(mine))))
+        .order_by(Grant.created_at.desc(), Grant.id.desc())
+    )
+    return [
+        MyGrantRow(grant=GrantLine(gid, number, title, status), overdue=n or 0, next_due=due)
+        for gid, number, title, status, n, due in rows
+    ]
 
 
 def preload_grant(grant_id: int) -> Grant | None:

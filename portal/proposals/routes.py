@@ -98,8 +98,10 @@ def view(proposal_id: int):
     """The whole proposal, read-only, for everyone who may see it: its facts, consortium, every section under the
     form's labels, the budget and the attachments; the submission panel; and, for the lead's draft, what remains
     to settle before submission."""
-    load(Proposal, proposal_id)
-    proposal = queries.proposal_for_reading(proposal_id)
+    # Everything the page reads, loaded up front (and held: the session's identity map keeps objects only while they
+    # are referenced); `load` then checks access on that same object, without reading it again.
+    _preloaded = queries.proposal_for_reading(proposal_id)
+    proposal = load(Proposal, proposal_id)
     can_edit = proposal.can_edit(current_user)
     return render_template(
         "proposals/view.html",

@@ -38,3 +38,37 @@ def test_instants_in_the_readers_zone_and_language(app):
         assert written.startswith("1 mars 2026")
     with app.test_request_context(), force_locale("en"):
         assert i18n.instant(moment, "Europe/Paris").startswith("Mar 1, 2026, 10:30:00")
+
+
+def test_instants_are_written_exactly_as_babel_writes_them(app):
+    """`instant` composes the "medium" patterns parsed once; Babel's format_datetime parses them on every call."""
+    import zoneinfo
+
+    moments = [
+        dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        dt.datetime(2027, 7, 4, 0, 0, 1, tzinfo=dt.UTC),
+    ]
+    with app.test_request_context():
+        for locale in ("en", "fr", "pt", "ar"):
+            for zone_name in ("UTC", "Africa/Dakar", "Europe/Paris", "Africa/Addis_Ababa", "America/Sao_Paulo"):
+                zone = zoneinfo.ZoneInfo(zone_name)
+                with force_locale(locale):
+                    for moment in moments:
+                        expected = format_datetime(moment.astimezone(zone), "medium", tzinfo=zone, locale=locale)
+                        assert i18n.instant(moment, zone_name) == f"{expected} ({zone_name})"
+
+
+def test_the_readers_time_zone_is_chosen_once_per_request(app, client, make_user, login):
+    user = make_user(role="applicant", timezone="Africa/Dakar")
+    login(client, user)
+    with client:
+        client.get("/")
+        from flask import request
+
+        assert i18n.select_timezone() == "Africa/Dakar"
+        assert request._portal_timezone == "Africa/Dakar"
+    with app.test_request_context():
+        from flask import request
+
+        assert not hasattr(request, "_portal_timezone")  # a new request chooses again
