@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from portal.api import openapi, queries, serialisers
 from portal.api.auth import token_required
 from portal.api.errors import ApiError, error_response
+from portal.core import datacache
 from portal.core.access import public
 from portal.core.db import utcnow
 from portal.core.ids import whole_number
@@ -96,14 +97,15 @@ def grants():
     per_page = _int_argument("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
     if errors:
         raise _bad_arguments(errors)
-    total, items, paid = queries.grants_page(filters, page, per_page)
-    pages = max(1, math.ceil(total / per_page))
 
-    def link(number: int) -> str:
-        return url_for("api.grants", page=number, per_page=per_page, _external=True, **filters.as_args())
+    def listing() -> dict:
+        total, items, paid = queries.grants_page(filters, page, per_page)
+        pages = max(1, math.ceil(total / per_page))
 
-    return jsonify(
-        {
+        def link(number: int) -> str:
+            return url_for("api.grants", page=number, per_page=per_page, _external=True, **filters.as_args())
+
+        return {
             "grants": [serialisers.grant(g, paid.get(g.id, 0 * g.amount)) for g in items],
             "total": total,
             "page": page,
@@ -117,7 +119,12 @@ def grants():
                 "prev": link(min(page - 1, pages)) if page > 1 else None,
             },
         }
-    )
+
+    # The same for every token holder (managers see the whole portfolio): a page of the list is built once per
+    # filters, page and address it links to, and shared between requests while the database is unchanged
+    # (core/datacache.py). Reporting tools poll the API; building a page of 50 grants as objects took 10 ms.
+    key = (repr(sorted(filters.as_args().items())), page, per_page, request.host_url)
+    return jsonify(datacache.shared("api.grants", key, listing))
 
 
 @bp.route("/v1/grants/<path:agreement_number>", methods=["GET"])

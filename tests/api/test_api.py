@@ -169,6 +169,33 @@ def test_grants_list_and_detail(client, portfolio, token):
     assert [r["period"] for r in detail["reports"]] == ["interim", "final"]
 
 
+def test_a_page_of_grants_is_built_once_while_the_database_is_unchanged(client, portfolio, token, session, monkeypatch):
+    """Shared under the database's write position (core/datacache.py, proven on PostgreSQL in
+    tests/core/test_datacache.py); the tests' transaction always holds writes, so the position is simulated."""
+    from portal.api import queries
+    from portal.core import datacache
+
+    datacache.clear()
+    position = {"now": "0/1000"}
+    monkeypatch.setattr(datacache, "write_position", lambda: position["now"])
+    built = []
+    real_grants_page = queries.grants_page
+    monkeypatch.setattr(queries, "grants_page", lambda *a: built.append(a[1:]) or real_grants_page(*a))
+    first = get(client, "/api/v1/grants", token).get_json()
+    assert get(client, "/api/v1/grants", token).get_json() == first
+    assert len(built) == 1
+    assert get(client, "/api/v1/grants?per_page=2", token).get_json()["pages"] == 2
+    assert len(built) == 2  # another page size: built on its own
+
+    portfolio.grants[0].title = "Renamed while the list was shared"
+    session.commit()
+    position["now"] = "0/2000"
+    titles = [g["title"] for g in get(client, "/api/v1/grants", token).get_json()["grants"]]
+    assert "Renamed while the list was shared" in titles
+    assert len(built) == 3
+    datacache.clear()
+
+
 def test_filters_select_the_grants_as_on_the_dashboard(client, portfolio, token):
     def numbers(query):
         data = get(client, f"/api/v1/grants?{query}", token).get_json()
