@@ -12,7 +12,7 @@ from portal.proposals.models import ProposalStatus
 
 
 def _audit(session, action):
-    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
 
 
 def test_first_assignment_moves_proposal_under_review_and_emails_evaluator(

@@ -41,7 +41,7 @@ def ask(session, manager):
 
 
 def _audit(session, action):
-    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
 
 
 def _answer_url(proposal, request) -> str:

@@ -39,7 +39,7 @@ def ranked(call, make_proposal, review, session):
 
 
 def _actions(session, action):
-    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
 
 
 def test_proposal_awards_within_the_envelope_then_reserve_then_reject(session, rq, call, ranked):

@@ -32,7 +32,7 @@ def _url(proposal):
 
 
 def _actions(session, action):
-    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
 
 
 def test_default_award_dates():

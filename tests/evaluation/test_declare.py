@@ -10,7 +10,7 @@ from portal.proposals.models import ProposalPartner
 
 
 def _audit(session, action):
-    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
 
 
 def test_declaration_page_shows_consortium_but_never_the_content(

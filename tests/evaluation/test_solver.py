@@ -166,7 +166,9 @@ def test_confirm_creates_assignments_mails_each_evaluator_once_and_audits(
     assert {p.status for p in proposals} == {ProposalStatus.UNDER_REVIEW}
     recipients = [m.to for m in outbox]
     assert sorted(recipients) == sorted({a.evaluator.email for a in created})  # once each
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "assignment.created")).all()
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "assignment.created").order_by(AuditEntry.id)
+    ).all()
     assert len(entries) == 7 and all(e.after["automatic"] for e in entries)
     assert session.scalars(select(AuditEntry).where(AuditEntry.action == "assignment.automatic_confirmed")).one()
 

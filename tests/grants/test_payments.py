@@ -141,7 +141,9 @@ def test_recording_payments_in_order(session, active, consortium, in_request):
     assert _refusal(
         lambda: payments.record_payment(balance, paid_date=PAST, paid_amount=Decimal("1"), by=consortium.manager)
     ) == ("Tranche 3 was already paid on January 15, 2026.")
-    recorded = session.scalars(db.select(AuditEntry).where(AuditEntry.action == "grant.payment_recorded")).all()
+    recorded = session.scalars(
+        db.select(AuditEntry).where(AuditEntry.action == "grant.payment_recorded").order_by(AuditEntry.id)
+    ).all()
     assert len(recorded) == 3
     assert recorded[0].after["paid_amount"] == "90000.00"
 
