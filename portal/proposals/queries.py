@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.calls.models import Call
 from portal.extensions import db
@@ -71,11 +71,14 @@ def proposal_for_form(proposal_id: int) -> Proposal | None:
 
 
 def latest_snapshot(proposal: Proposal) -> ProposalSnapshot | None:
+    """The latest submitted version's record, without its frozen copy of the proposal (`data`, tens of kilobytes,
+    loaded if asked for): the page shows its version, time and fingerprint."""
     stmt = (
         select(ProposalSnapshot)
         .where(ProposalSnapshot.proposal_id == proposal.id)
         .order_by(ProposalSnapshot.version.desc())
         .limit(1)
+        .options(defer(ProposalSnapshot.data))
     )
     return db.session.scalars(stmt).first()
 
@@ -93,6 +96,8 @@ def proposal_for_reading(proposal_id: int) -> Proposal | None:
             joinedload(Proposal.jvap_domain),
             joinedload(Proposal.created_by),
             joinedload(Proposal.parent),
+            joinedload(Proposal.full_application),
+            joinedload(Proposal.decision),
             selectinload(Proposal.sections),
             selectinload(Proposal.country_rows),
             selectinload(Proposal.dialogues),

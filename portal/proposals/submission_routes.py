@@ -11,6 +11,7 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import defer
 
 from portal.core import storage
 from portal.core.access import authenticated, load, role_required
@@ -44,6 +45,7 @@ def submission_panel(proposal: Proposal) -> dict:
         db.select(ProposalSnapshot)
         .where(ProposalSnapshot.proposal_id == proposal.id)
         .order_by(ProposalSnapshot.version.desc())
+        .options(defer(ProposalSnapshot.data))  # the list shows versions and times, not the frozen copies
     ).all()
     receipts = {
         d.snapshot_id: d
