@@ -43,11 +43,15 @@ def version_of(proposal) -> int:
 
 def stages_of(call, version: int | None = None) -> list[EvaluationStage]:
     """The stages of one version of the call's pipeline (default: the current one), in order, with their grids."""
-    version = version or current_version(call)
+    if not version:  # the newest version, found by the same statement (pages ask for it on every request)
+        newest = select(func.max(EvaluationStage.pipeline_version)).where(EvaluationStage.call_id == call.id)
+        wanted = EvaluationStage.pipeline_version == newest.scalar_subquery()
+    else:
+        wanted = EvaluationStage.pipeline_version == version
     return list(
         db.session.scalars(
             select(EvaluationStage)
-            .where(EvaluationStage.call_id == call.id, EvaluationStage.pipeline_version == version)
+            .where(EvaluationStage.call_id == call.id, wanted)
             .order_by(EvaluationStage.position)
             .options(*_grid())
         )
