@@ -60,6 +60,7 @@ class Dashboard:
     grants_map: MapPanel
     amount_map: MapPanel
     undrawn: list[str] = field(default_factory=list)
+    map_outlines: Markup | None = None  # the countries' outlines, drawn by both maps (charts.outline_defs)
 
 
 def _country_link(filters: PortfolioFilters):
@@ -182,6 +183,7 @@ def dashboard(filters: PortfolioFilters, period: str) -> Dashboard:
         grants_map=MapPanel(grants_map, grant_buckets, True),
         amount_map=MapPanel(amount_map, amount_buckets, False),
         undrawn=undrawn,
+        map_outlines=charts.outline_defs() if per_country else None,
     )
 
 

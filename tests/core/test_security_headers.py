@@ -117,3 +117,6 @@ def test_charts_carry_no_inline_style_and_their_stylesheet_is_pygals():
     assert 'class="pygal-chart"' in svg
     static = Path(__file__).resolve().parents[2] / "portal" / "static" / "css" / "charts.css"
     assert static.read_text(encoding="utf-8") == charts.stylesheet()
+    # Plain CSS: entities of the SVG's XML would make the selectors that hold them void (charts drawn black).
+    assert "&gt;" not in charts.stylesheet() and "&amp;" not in charts.stylesheet()
+    assert "svg.pygal-chart .plot > .background{fill:transparent" in charts.stylesheet()

@@ -197,6 +197,11 @@ def test_charts_render_with_their_text_alternatives(world, staff_client):
     assert re.search(r'<g class="map-country" data-country="ZA" fill="#e3e5e8"', html)
     # Countries outside Africa are named as not drawn.
     assert "Not drawn on the map, see the table: Spain." in html
+    # The outlines are written once, hidden, and both maps draw every country from them.
+    assert html.count('class="map-outlines"') == 1 and html.count('<g id="map-outline-SN">') == 1
+    defined = set(re.findall(r'<g id="(map-outline-[A-Z]{2})">', html))
+    used = re.findall(r'<use href="#(map-outline-[A-Z]{2})"/>', html)
+    assert len(used) == 2 * len(defined) and set(used) == defined
 
 
 def test_charts_follow_the_filters(world, staff_client):
