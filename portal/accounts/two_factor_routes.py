@@ -146,6 +146,9 @@ def two_factor_new_codes():
 @authenticated
 def two_factor_disable():
     user = current_user._get_current_object()
+    if not user.two_factor_enabled:  # a second tab, or the back button: nothing to turn off, and no form to show
+        flash(_("Two-factor authentication is already off for your account."), "info")
+        return redirect(url_for("accounts.account"), 303)
     form = TwoFactorDisableForm()
     if form.validate_on_submit():
         try:

@@ -157,6 +157,10 @@ def test_applicant_turns_two_factor_off_with_password_and_code(app, make_user, l
     assert not user.two_factor_enabled and user.totp_secret is None
     assert "user.two_factor_disable" in audit_actions("users", user.id)
     assert client.get("/account").status_code == 200  # renewed, still signed in
+    # Sent again (a second tab, the back button): nothing to turn off, said on the account page.
+    again = client.post("/account/two-factor/disable", data={}, follow_redirects=True)
+    assert again.status_code == 200
+    assert "Two-factor authentication is already off for your account." in text_of(again)
 
 
 def test_new_recovery_codes_replace_the_old_ones(app, make_user, login):
