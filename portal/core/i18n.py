@@ -94,16 +94,17 @@ def _instant_patterns(code: str):
     return locale, joined, get_date_format("medium", locale=locale), get_time_format("medium", locale=locale)
 
 
-def instant(value: dt.datetime | None, tz: str | None = None) -> str:
-    """An instant in the reader's time zone (or `tz`), with the zone named: `format_datetime(..., "medium")` with
-    the patterns parsed once (tests/core/test_i18n.py checks the two agree)."""
+def instant(value: dt.datetime | None, tz: str | None = None, named: bool = True) -> str:
+    """An instant in the reader's time zone (or `tz`), with the zone named unless `named` is false (a table that
+    says its zone once): `format_datetime(..., "medium")` with the patterns parsed once (tests/core/test_i18n.py
+    checks the two agree)."""
     if value is None:
         return "—"
     zone = zoneinfo.ZoneInfo(tz or select_timezone())
     local = value.astimezone(zone)
     locale, joined, date_pattern, time_pattern = _instant_patterns(locale_code())
     written = joined.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
-    return f"{written} ({zone.key})"
+    return f"{written} ({zone.key})" if named else written
 
 
 def localized(obj: object, field: str) -> str:

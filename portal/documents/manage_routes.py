@@ -18,6 +18,7 @@ from wtforms.validators import Optional
 from portal.calls.models import Call
 from portal.core.access import load, role_required
 from portal.core.db import utcnow
+from portal.core.i18n import select_timezone
 from portal.documents import letters, templates
 from portal.documents.models import DOCUMENT_STATUS_VALUES, Document, DocumentStatus
 from portal.documents.operations import DocumentError
@@ -333,4 +334,5 @@ def jobs():
         document_counts=document_counts,
         pending=pending,
         kind_labels=KIND_LABELS,
+        reader_tz=select_timezone(),  # named once above the tables, not in every cell
     )

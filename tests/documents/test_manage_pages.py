@@ -99,6 +99,8 @@ def test_the_jobs_page_lists_documents_and_e_mails_filtered(client, login, sessi
     assert f"/documents/{failed.id}/retry" in page
     assert "SMTP 451 try later" in page and "lead@test.example" in page
     assert "v9" not in page  # older than the default 7 days
+    # The time zone is named once, above the tables, not in every cell.
+    assert page.count("Times are in UTC.") == 1 and "(UTC)" not in page
     assert "v9" in client.get("/manage/jobs?days=30").get_data(as_text=True)
 
     ready_only = client.get("/manage/jobs?status=ready&mail_status=sent").get_data(as_text=True)
