@@ -197,7 +197,7 @@ def run_wrk(base_url: str, target: Target, connections: int, duration: float) ->
     return run
 
 
-def wait_idle(base_url: str, workers: int = 4, timeout: float = 180.0) -> bool:
+def wait_idle(base_url: str, workers: int, timeout: float = 180.0) -> bool:
     """Wait until every gunicorn worker is free again: wrk closes its connections at the end of a run, but a sync
     worker finishes the slow request it is in (an export of thousands of grants) before it notices, and that work
     would be counted in the next page's run. Idle means: twice as many /healthz requests as workers, sent at once,

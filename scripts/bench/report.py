@@ -147,7 +147,8 @@ def write_report(path: Path, *, options, sizes: dict, generated_s, pages, letter
     out += [f"| {k} | {_cell(v)} |" for k, v in machine_info.items()]
     out += [
         "",
-        "The portal is served by gunicorn (4 sync workers, 127.0.0.1:5108, `PORTAL_ENV=production`) against "
+        f"The portal is served by gunicorn ({options.workers} sync workers, as the Dockerfile deploys it; "
+        "127.0.0.1:5108, `PORTAL_ENV=production`) against "
         "PostgreSQL and Redis on 127.0.0.1; wrk runs on the same machine (it takes CPU from the server: the numbers "
         "are a floor).",
         "",
