@@ -33,12 +33,8 @@ def _stream(pieces, mimetype: str, filename: str) -> Response:
 
 def _encoding(published: publication.Published) -> str | None:
     """The stored compressed copy the client accepts (Brotli before gzip, as publication.ENCODINGS orders them; a
-    quality of 0 refuses), or None for the plain file."""
-    accepted = request.accept_encodings
-    for name in published.encodings:
-        if accepted[name] > 0 or (name not in accepted and accepted["*"] > 0):
-            return name
-    return None
+    quality of 0 refuses, `*` accepts), or None for the plain file."""
+    return next((name for name in published.encodings if request.accept_encodings[name] > 0), None)
 
 
 def _published(kind: str, mimetype: str, filename: str) -> Response | None:

@@ -86,6 +86,7 @@ def test_a_client_with_the_current_file_is_told_it_has_not_changed(client, portf
         ("br;q=0, gzip", "gzip"),
         ("identity", None),
         ("*", "br"),
+        ("br;q=0, *", "gzip"),
         ("", None),
     ],
 )
