@@ -12,8 +12,8 @@ from babel.dates import format_date as _format_date
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 from babel.numbers import parse_pattern as _parse_number_pattern
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 
@@ -45,6 +45,31 @@ def select_timezone() -> str:
 
 def locale_code() -> str:
     return str(get_locale() or "en")
+
+
+def translations():
+    """Flask-Babel's translations for the request's language, looked up once per request and language.
+
+    Flask-Babel finds them again for every message (the context, the domain, the locale and its identifier: about
+    40 µs each time), and a page prints two hundred messages: a tenth of a page's time. The translations found are
+    kept beside Flask-Babel's own per-request state, with the `Locale` object and domain they were found for, so
+    `force_locale()` (a document in another language) and `refresh()` still change them: a different object is a
+    different lookup."""
+    if not g:  # no application context: Flask-Babel answers with the null translations
+        return get_translations()
+    state = g.get("_flask_babel")
+    if state is not None:
+        kept = getattr(state, "portal_translations", None)
+        if (
+            kept is not None
+            and kept[0] is getattr(state, "babel_locale", None)
+            and kept[1] is getattr(state, "babel_domain", None)
+        ):
+            return kept[2]
+    found = get_translations()
+    state = g._flask_babel
+    state.portal_translations = (getattr(state, "babel_locale", None), getattr(state, "babel_domain", None), found)
+    return found
 
 
 # Babel parses a locale identifier into a new Locale object on every call, and that object loads its CLDR data

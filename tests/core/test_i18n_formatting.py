@@ -72,3 +72,26 @@ def test_the_readers_time_zone_is_chosen_once_per_request(app, client, make_user
         from flask import request
 
         assert not hasattr(request, "_portal_timezone")  # a new request chooses again
+
+
+def test_templates_translate_with_the_language_of_the_moment(app):
+    """Templates' `_()` looks the translations up once per request and language (i18n.translations), and still
+    follows force_locale() inside a request (a letter in the recipient's language) and back out of it."""
+    from flask import render_template_string
+    from flask_babel import refresh
+
+    page = "{{ _('Yes') }}|{{ ngettext('%(num)d file', '%(num)d files', 2) }}"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert render_template_string(page) == "Oui|2 fichiers"
+        with force_locale("en"):
+            assert render_template_string(page) == "Yes|2 files"
+        assert render_template_string(page) == "Oui|2 fichiers"
+        with force_locale("en"):
+            assert render_template_string(page) == "Yes|2 files"
+        from flask import session
+
+        session["locale"] = "en"
+        refresh()  # the language chosen again (as after switching it): the translations follow
+        assert render_template_string(page) == "Yes|2 files"
+    with app.app_context():  # outside a request: the default language
+        assert render_template_string("{{ _('Yes') }}") == "Yes"
