@@ -34,7 +34,7 @@ import brotli
 from flask import current_app
 from sqlalchemy import func, select, true
 
-from portal.core import storage
+from portal.core import datacache, storage
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.grants.models import Grant, GrantCountry, GrantOrganisation, Tranche, grant_domains
@@ -63,7 +63,14 @@ KINDS = {
 
 
 def fingerprint() -> str:
-    """The state of the published data in the database, as a short hash (one query)."""
+    """The state of the published data in the database, as a short hash. Every download asks for it (is the stored
+    file still the database's answer?); it counts and sums every grant and tranche, 10 ms in PostgreSQL at 4,000
+    grants, so it is shared while the database's write position is unchanged (core/datacache.py: any write moves
+    it, so the answer is never older than the data)."""
+    return datacache.shared("opendata.fingerprint", None, _fingerprint)
+
+
+def _fingerprint() -> str:
     grants = select(
         func.count(Grant.id), func.max(Grant.id), func.sum(Grant.version_id), func.max(Grant.created_at)
     ).subquery()
