@@ -125,9 +125,16 @@ def instant(value: dt.datetime | None, tz: str | None = None, named: bool = True
     checks the two agree)."""
     if value is None:
         return "—"
-    zone = zoneinfo.ZoneInfo(tz or select_timezone())
+    return _instant_text(value, tz or select_timezone(), locale_code(), named)
+
+
+# A list repeats its instants (every assignment of a stage has the stage's deadline): each one is written once per
+# process, language, zone and form. Instants are immutable, the text depends on nothing else.
+@functools.lru_cache(maxsize=4096)
+def _instant_text(value: dt.datetime, tz: str, code: str, named: bool) -> str:
+    zone = zoneinfo.ZoneInfo(tz)
     local = value.astimezone(zone)
-    locale, joined, date_pattern, time_pattern = _instant_patterns(locale_code())
+    locale, joined, date_pattern, time_pattern = _instant_patterns(code)
     written = joined.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
     return f"{written} ({zone.key})" if named else written
 
