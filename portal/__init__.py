@@ -236,15 +236,6 @@ def _register_template_helpers(app: Flask) -> None:
         facility_name=lambda: facility.name(),
     )
     app.jinja_env.filters.update(money=i18n.money, number=i18n.number, date=i18n.date, instant=i18n.instant)
-    # Templates' `_()` and `ngettext()` as Flask-Babel installs them, with the translations looked up once per
-    # request and language (i18n.translations).
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: i18n.translations().ugettext(s),
-        ngettext=lambda s, p, n: i18n.translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: i18n.translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: i18n.translations().unpgettext(c, s, p, n),
-    )
 
 
 def _register_cli(app: Flask) -> None:

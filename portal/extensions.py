@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -16,7 +18,19 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+
+
+class PortalBabel(Babel):
+    """Flask-Babel with the translations looked up once per request and language (core/i18n.RequestDomain)."""
+
+    @cached_property
+    def domain_instance(self):
+        from portal.core.i18n import RequestDomain
+
+        return RequestDomain(domain=self.domain)
+
+
+babel = PortalBabel()
 # Rate limits are declared on the routes that need them (sign-in, password reset, registration, two-factor codes);
 # there is no default limit on every page. Storage and switches come from config (RATELIMIT_*).
 limiter = Limiter(key_func=get_remote_address)

@@ -13,7 +13,7 @@ from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 from babel.numbers import parse_pattern as _parse_number_pattern
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 
 
@@ -47,29 +47,28 @@ def locale_code() -> str:
     return str(get_locale() or "en")
 
 
-def translations():
-    """Flask-Babel's translations for the request's language, looked up once per request and language.
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, with the translations looked up once per request and language.
 
-    Flask-Babel finds them again for every message (the context, the domain, the locale and its identifier: about
-    40 µs each time), and a page prints two hundred messages: a tenth of a page's time. The translations found are
-    kept beside Flask-Babel's own per-request state, with the `Locale` object and domain they were found for, so
-    `force_locale()` (a document in another language) and `refresh()` still change them: a different object is a
-    different lookup."""
-    if not g:  # no application context: Flask-Babel answers with the null translations
-        return get_translations()
-    state = g.get("_flask_babel")
-    if state is not None:
-        kept = getattr(state, "portal_translations", None)
-        if (
-            kept is not None
-            and kept[0] is getattr(state, "babel_locale", None)
-            and kept[1] is getattr(state, "babel_domain", None)
-        ):
-            return kept[2]
-    found = get_translations()
-    state = g._flask_babel
-    state.portal_translations = (getattr(state, "babel_locale", None), getattr(state, "babel_domain", None), found)
-    return found
+    Flask-Babel finds them again for every message (the context, the locale and its identifier, the cache: about
+    40 µs each time), and a page prints two to three hundred messages, in its templates and in Python: a tenth of a
+    page's time. The translations found are kept beside Flask-Babel's own per-request state, with the `Locale`
+    object they were found for, so `force_locale()` (a document in another language) and `refresh()` still change
+    them: a different object is a different lookup. Installed as the application's domain by
+    `extensions.PortalBabel`."""
+
+    def get_translations(self):
+        if not g:  # no application context: Flask-Babel answers with the null translations
+            return super().get_translations()
+        state = g.get("_flask_babel")
+        if state is not None:
+            kept = getattr(state, "portal_translations", None)
+            if kept is not None and kept[0] is getattr(state, "babel_locale", None) and kept[1] is self:
+                return kept[2]
+        found = super().get_translations()
+        state = g._flask_babel
+        state.portal_translations = (getattr(state, "babel_locale", None), self, found)
+        return found
 
 
 # Babel parses a locale identifier into a new Locale object on every call, and that object loads its CLDR data

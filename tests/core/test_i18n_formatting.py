@@ -74,24 +74,29 @@ def test_the_readers_time_zone_is_chosen_once_per_request(app, client, make_user
         assert not hasattr(request, "_portal_timezone")  # a new request chooses again
 
 
-def test_templates_translate_with_the_language_of_the_moment(app):
-    """Templates' `_()` looks the translations up once per request and language (i18n.translations), and still
-    follows force_locale() inside a request (a letter in the recipient's language) and back out of it."""
-    from flask import render_template_string
-    from flask_babel import refresh
+def test_messages_are_translated_in_the_language_of_the_moment(app):
+    """Translations are looked up once per request and language (i18n.RequestDomain), in templates and in Python,
+    and still follow force_locale() inside a request (a letter in the recipient's language) and back out of it."""
+    from flask import render_template_string, session
+    from flask_babel import gettext, lazy_gettext, refresh
+
+    from portal.core.i18n import RequestDomain
+    from portal.extensions import babel
 
     page = "{{ _('Yes') }}|{{ ngettext('%(num)d file', '%(num)d files', 2) }}"
+    lazy = lazy_gettext("Yes")
     with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert isinstance(babel.domain_instance, RequestDomain)
         assert render_template_string(page) == "Oui|2 fichiers"
+        assert (gettext("Yes"), str(lazy)) == ("Oui", "Oui")
         with force_locale("en"):
             assert render_template_string(page) == "Yes|2 files"
+            assert (gettext("Yes"), str(lazy)) == ("Yes", "Yes")
         assert render_template_string(page) == "Oui|2 fichiers"
-        with force_locale("en"):
-            assert render_template_string(page) == "Yes|2 files"
-        from flask import session
-
+        assert gettext("Yes") == "Oui"
         session["locale"] = "en"
         refresh()  # the language chosen again (as after switching it): the translations follow
         assert render_template_string(page) == "Yes|2 files"
+        assert gettext("Yes") == "Yes"
     with app.app_context():  # outside a request: the default language
         assert render_template_string("{{ _('Yes') }}") == "Yes"
