@@ -29,7 +29,16 @@ def reset_two_factor_command(email: str, reason: str) -> None:
 
 @bp.cli.command("rotate-encryption")
 def rotate_encryption_command() -> None:
-    """Re-encrypt the stored secrets with the first key of DATA_ENCRYPTION_KEYS (after adding a new key first)."""
+    """Re-encrypt the stored secrets with the first key of DATA_ENCRYPTION_KEYS (after adding a new key first), and
+    name the people whose recovery codes were made with an older key."""
     count = two_factor.rotate_encryption()
     db.session.commit()
     click.echo(f"{count} two-factor secret(s) encrypted again with the first key.")
+    # Recovery codes are kept as keyed hashes: they cannot be made again with the new key without the codes.
+    waiting = two_factor.recovery_codes_under_old_keys()
+    if waiting:
+        click.echo(
+            f"{len(waiting)} person(s) have recovery codes made with an older key; they work while that key is "
+            "listed. Ask them to make new recovery codes (account page) before removing it: "
+            + ", ".join(user.email for user in waiting)
+        )

@@ -2,7 +2,8 @@
 
 Required for programme managers and administrators (`User.two_factor_required`), optional for everyone else.
 Enrolment: a secret is made and shown (text and QR code); a first code from the person's app confirms it; ten
-recovery codes are then shown once. Only their SHA-256 is kept, and each works once. A TOTP code works once too
+recovery codes are then shown once. Only a keyed hash of each is kept (HMAC-SHA256 under a key derived from the first
+of DATA_ENCRYPTION_KEYS, which is not in the database), and each works once. A TOTP code works once too
 (the last accepted time step is stored), which stops a code seen over someone's shoulder from being replayed.
 
 Like every operation: check, change, audit, flush; never read the request, never commit."""
@@ -24,6 +25,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from portal.accounts.models import User
 from portal.accounts.operations import AccountError, notify_security_change
+from portal.core import crypto
 from portal.core.audit import record
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -34,8 +36,38 @@ VALID_WINDOW = 1
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
+# A stored recovery code is "hmac:<key id>:<HMAC-SHA256 of the code>" (crypto.keyed_digest): someone who has the
+# database but not the keys cannot test guesses against it, where a plain SHA-256 of 49 random bits could be
+# searched with enough GPUs. The key id says which of DATA_ENCRYPTION_KEYS made it: codes keep working after a new
+# key is put first, while their key is still listed (`rotate-encryption` names the people whose codes still need
+# an old key). Codes stored before (a bare SHA-256 in hex) are still accepted until they are used or replaced.
+KEYED_PREFIX = "hmac:"
+
+
 def _hash_code(code: str) -> str:
-    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+    key = crypto.keys_from_config(current_app.config)[0]
+    return f"{KEYED_PREFIX}{crypto.key_id(key)}:{crypto.keyed_digest(normalise_recovery_code(code), key)}"
+
+
+def _matching_hash(hashes: list[str], code: str) -> str | None:
+    """The stored hash of `code` among `hashes`, or None. Every comparison is constant-time."""
+    typed = normalise_recovery_code(code)
+    if not typed:
+        return None
+    keys = {crypto.key_id(key): key for key in crypto.keys_from_config(current_app.config)}
+    digests: dict[str, str] = {}
+    for stored in hashes:
+        if stored.startswith(KEYED_PREFIX):
+            kid, _sep, digest = stored.removeprefix(KEYED_PREFIX).partition(":")
+            if kid not in keys:
+                continue  # made with a key no longer listed: it cannot be checked any more
+            if kid not in digests:
+                digests[kid] = crypto.keyed_digest(typed, keys[kid])
+            if hmac.compare_digest(digest, digests[kid]):
+                return stored
+        elif hmac.compare_digest(stored, hashlib.sha256(typed.encode()).hexdigest()):  # stored before keyed hashes
+            return stored
+    return None
 
 
 def normalise_recovery_code(code: str) -> str:
@@ -144,9 +176,8 @@ def verify_second_factor(user: User, code: str) -> str:
         record("user.two_factor_verify", user, actor=user, after={"method": "totp"})
         db.session.flush()
         return "totp"
-    wanted = _hash_code(code)
     hashes = list(user.recovery_code_hashes or [])
-    match = next((h for h in hashes if normalise_recovery_code(code) and hmac.compare_digest(h, wanted)), None)
+    match = _matching_hash(hashes, code)
     if match is not None:
         hashes.remove(match)
         user.recovery_code_hashes = hashes
@@ -173,14 +204,11 @@ def disable_two_factor(user: User, password: str, code: str) -> None:
         raise AccountError(_("Programme managers and administrators must keep two-factor authentication on."))
     if not user.check_password(password):
         raise AccountError(_("Your password is not correct."), field="password")
-    if not _accept_totp(user, code):
-        hashes = list(user.recovery_code_hashes or [])
-        wanted = _hash_code(code)
-        if not normalise_recovery_code(code) or not any(hmac.compare_digest(h, wanted) for h in hashes):
-            raise AccountError(
-                _("This code is not correct. Enter the 6-digit code from your app, or one of your recovery codes."),
-                field="code",
-            )
+    if not _accept_totp(user, code) and _matching_hash(list(user.recovery_code_hashes or []), code) is None:
+        raise AccountError(
+            _("This code is not correct. Enter the 6-digit code from your app, or one of your recovery codes."),
+            field="code",
+        )
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
@@ -223,3 +251,19 @@ def rotate_encryption() -> int:
         record("user.two_factor_secret_reencrypt", user, actor=None)
     db.session.flush()
     return len(users)
+
+
+def recovery_codes_under_old_keys() -> list[User]:
+    """People whose recovery codes include one made with a key other than the first of DATA_ENCRYPTION_KEYS: a
+    keyed hash cannot be made again without the code, so those codes stop working once their key is removed. They
+    should make new codes (account page) before it is."""
+    first = crypto.key_id(crypto.keys_from_config(current_app.config)[0])
+    users = db.session.scalars(db.select(User).where(User.recovery_code_hashes.is_not(None)).order_by(User.email)).all()
+    return [
+        user
+        for user in users
+        if any(
+            h.startswith(KEYED_PREFIX) and not h.startswith(f"{KEYED_PREFIX}{first}:")
+            for h in user.recovery_code_hashes or []
+        )
+    ]

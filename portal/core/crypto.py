@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -25,7 +26,17 @@ from flask import current_app
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["EncryptedText", "InvalidToken", "decrypt", "derived_key", "encrypt", "fernet", "rotate"]
+__all__ = [
+    "EncryptedText",
+    "InvalidToken",
+    "decrypt",
+    "derived_key",
+    "encrypt",
+    "fernet",
+    "key_id",
+    "keyed_digest",
+    "rotate",
+]
 
 
 def derived_key(secret_key: str) -> bytes:
@@ -64,6 +75,18 @@ def decrypt(token: str, keys: list[bytes] | None = None) -> str:
 def rotate(token: str, keys: list[bytes] | None = None) -> str:
     """The same secret encrypted with the first key (a token made with any of the keys)."""
     return fernet(keys).rotate(token.encode("ascii")).decode("ascii")
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a key (8 hex digits of a hash of it), stored beside what was made with it."""
+    return hashlib.sha256(b"portal key id|" + key).hexdigest()[:8]
+
+
+def keyed_digest(text: str, key: bytes) -> str:
+    """HMAC-SHA256 of `text` (hex) under a MAC key derived from a data-encryption key: a one-way value that nobody
+    can test guesses against without the key, which is not in the database (for secrets nothing needs back)."""
+    mac_key = hashlib.sha256(b"portal keyed digest|" + key).digest()
+    return hmac.new(mac_key, text.encode(), hashlib.sha256).hexdigest()
 
 
 class EncryptedText(TypeDecorator):

@@ -1,6 +1,7 @@
 """TOTP secrets are encrypted at rest (ASVS 6.2.1, 6.4.1): the database holds a Fernet token, never the secret; keys
 come from DATA_ENCRYPTION_KEYS and can be rotated; production refuses to start without them. Recovery codes are kept
-hashed. The migration 0019 encrypts the secrets stored in clear before it, and decrypts them on the way down."""
+as keyed hashes (HMAC). The migration 0019 encrypts the secrets stored in clear before it, and decrypts them on the
+way down."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portal.accounts.models import User
 from portal.core import crypto
 from portal.extensions import db
 from tests.accounts.helpers import audit_actions
+from tests.factories import PASSWORD
 
 
 def _stored(user_id: int) -> str | None:
@@ -40,8 +42,8 @@ def test_the_database_holds_no_plaintext_secret(make_user, session):
     assert crypto.decrypt(stored) == secret
     session.expire_all()
     assert session.get(User, user.id).totp_secret == secret  # the model reads the clear secret
-    # recovery codes are hashed (SHA-256 hex), never stored as typed
-    assert all(len(h) == 64 and set(h) <= set("0123456789abcdef") for h in user.recovery_code_hashes)
+    # recovery codes are kept as keyed hashes (HMAC-SHA256 under a key outside the database), never as typed
+    assert all(h.startswith("hmac:") and len(h.split(":")[2]) == 64 for h in user.recovery_code_hashes)
 
 
 def test_keys_rotate_and_old_tokens_stay_readable(app, make_user, session, monkeypatch):
@@ -76,6 +78,55 @@ def test_keys_rotate_and_old_tokens_stay_readable(app, make_user, session, monke
     session.expire_all()
     with pytest.raises(InvalidToken):
         session.get(User, user.id).totp_secret  # noqa: B018
+
+
+def test_recovery_codes_are_kept_as_keyed_hashes_that_survive_a_key_rotation(app, make_user, session, monkeypatch):
+    """Someone with the database alone cannot test guesses against a recovery code; the codes keep working after a
+    new key is put first while their own key is listed, and rotate-encryption names who still depends on it."""
+    import hashlib
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", old_key)
+    user = make_user()
+    secret = two_factor.start_enrolment(user)
+    codes = two_factor.confirm_enrolment(user, pyotp.TOTP(secret).now())
+    session.commit()
+    stored = list(user.recovery_code_hashes)
+    plain = {hashlib.sha256(two_factor.normalise_recovery_code(c).encode()).hexdigest() for c in codes}
+    assert not plain & {h.split(":")[-1] for h in stored}  # not the bare SHA-256 of any code
+    assert {h.split(":")[1] for h in stored} == {crypto.key_id(old_key.encode())}
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{new_key},{old_key}")
+    assert two_factor.verify_second_factor(user, codes[0].upper()) == "recovery"  # typed in capitals: the same
+    session.commit()
+    result = CliRunner().invoke(app.cli, ["accounts", "rotate-encryption"], catch_exceptions=False)
+    assert "1 person(s) have recovery codes made with an older key" in result.output and user.email in result.output
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", new_key)  # the old key removed: its codes are gone
+    session.expire_all()
+    user = session.get(User, user.id)
+    with pytest.raises(two_factor.AccountError):
+        two_factor.verify_second_factor(user, codes[1])
+    session.commit()
+    fresh = two_factor.regenerate_recovery_codes(user, PASSWORD)
+    session.commit()
+    assert two_factor.verify_second_factor(user, fresh[0]) == "recovery"
+    assert two_factor.recovery_codes_under_old_keys() == []
+
+
+def test_recovery_codes_stored_before_keyed_hashes_still_work_once(make_user, session):
+    import hashlib
+
+    user = make_user()
+    secret = _enrol(user)
+    assert secret
+    legacy = "abcde-fghjk"
+    user.recovery_code_hashes = [hashlib.sha256(b"abcdefghjk").hexdigest()]
+    session.commit()
+    assert two_factor.verify_second_factor(user, legacy) == "recovery"
+    assert user.recovery_code_hashes == []
+    with pytest.raises(two_factor.AccountError):
+        two_factor.verify_second_factor(user, legacy)
 
 
 def test_production_refuses_to_start_without_encryption_keys(monkeypatch):
