@@ -67,7 +67,18 @@ def _filters(*others: str):
     """The portfolio filters in the query, and an error for each value that cannot be used and for each argument
     this address does not know (a misspelt `contry=SN` would otherwise silently return every grant)."""
     filters, errors = parse_filters(request.args)
-    return filters, errors + _unknown_arguments(*FILTER_ARGS, *others)
+    return filters, errors + _empty_values(FILTER_ARGS) + _unknown_arguments(*FILTER_ARGS, *others)
+
+
+def _empty_values(names) -> list[tuple[str, str]]:
+    """The dashboard's form sends an empty filter for "all" and the shared parser ignores it; the API's spec gives
+    each value a shape, and a client that sends `dialogue=` (or `a,,b`) most likely built its query wrongly: it is
+    told, rather than given every grant."""
+    return [
+        (name, _("“%(name)s” is given without a value.", name=name))
+        for name in names
+        if any(not part.strip() for raw in request.args.getlist(name) for part in raw.split(","))
+    ]
 
 
 def _unknown_arguments(*known: str) -> list[tuple[str, str]]:
