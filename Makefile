@@ -21,8 +21,12 @@ run: venv system-deps translations migrate seed
 	@echo "require it, as production always does); anyone can turn it on from their account page."
 	TWO_FACTOR_REQUIRED_ROLES=$${TWO_FACTOR_REQUIRED_ROLES:-none} $(FLASK) run --host 127.0.0.1 --port 5000
 
+# The suite runs in one process per core (at most four: each has its own database, live server, browser and Celery
+# worker). PYTEST_WORKERS=0 runs it in this process, e.g. make test PYTEST_WORKERS=0 PYTEST_ARGS="tests/api -x".
+PYTEST_WORKERS ?= auto
+
 test: venv system-deps test-system-deps node-deps translations lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
