@@ -65,9 +65,9 @@ def test_filters_select_grants_in_the_database(session, make_call, make_proposal
             end_date=dt.date(2027, 1, 1),
             status=status,
         )
+        db.session.add(grant)  # before its rows: an autoflush would otherwise meet it half attached to the proposal
         grant.country_rows = [GrantCountry(country_code=country, share_pct=Decimal(100))]
         grant.organisations = [GrantOrganisation(organisation_id=orgs[i].id, role="lead")]
-        db.session.add(grant)
         grants.append(grant)
     session.commit()
 
