@@ -48,11 +48,12 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core import assets, formdata, i18n, jobs, lazy_text, security  # noqa: F401 - jobs registers its session hooks
+    from portal.core import assets, formdata, i18n, jobs, lazy_text, readonly, security  # noqa: F401 - jobs registers its session hooks
     from portal.core.celery import celery_init_app
     from portal.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    readonly.init_app(app)  # after db: a request that only read ends with COMMIT, keeping prepared statements
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -12,12 +12,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
-_KEY = "portal_after_commit"
+QUEUE_KEY = "portal_after_commit"  # in session.info: what waits for the commit
 
 
 def after_commit(session: Session, fn: Callable[[], Any]) -> None:
     """Run `fn` after the session's current transaction commits (never if it rolls back)."""
-    session.info.setdefault(_KEY, []).append(fn)
+    session.info.setdefault(QUEUE_KEY, []).append(fn)
 
 
 def enqueue(session: Session, task: Any, *args: Any) -> None:
@@ -36,7 +36,7 @@ def enqueue(session: Session, task: Any, *args: Any) -> None:
 # Registered once on the Session class, so every session (web request, Celery task, CLI) follows the rule.
 @event.listens_for(Session, "after_commit")
 def _run(session: Session) -> None:
-    for fn in session.info.pop(_KEY, []):
+    for fn in session.info.pop(QUEUE_KEY, []):
         try:
             fn()
         except Exception:
@@ -47,4 +47,4 @@ def _run(session: Session) -> None:
 def _drop(session: Session) -> None:
     # A savepoint rollback (nested transaction) must not drop work queued by the outer transaction.
     if not session.in_nested_transaction():
-        session.info.pop(_KEY, None)
+        session.info.pop(QUEUE_KEY, None)

@@ -28,6 +28,9 @@ PASSWORD = "demo-pass-2026"
 # The words the journeys look for, in each language (the French ones are the catalogue's translations).
 WORDS = {
     "en": {
+        # Each journey's organisation has a name of its own: the two journeys share a database, and names that differ
+        # only by their random suffix were near-identical to the duplicate check one time in seven.
+        "organisation": "Youth Network for Climate Mobility",
         "register_title": "Create an account",
         "create_account": "Create my account",
         "start": "Start the proposal",
@@ -39,6 +42,7 @@ WORDS = {
         "upload": "Upload the chosen files",
     },
     "fr": {
+        "organisation": "Association des jeunes pour la mobilité climatique",
         "register_title": "Créer un compte",
         "create_account": "Créer mon compte",
         "start": "Commencer la proposition",
@@ -179,7 +183,7 @@ def apply_with_a_consortium(
     page.goto("/organisations/new")
 
     # Creates an organisation in Senegal.
-    org_name = f"Association des jeunes pour la mobilité climatique {suffix}"
+    org_name = f"{words['organisation']} {suffix}"
     page.fill("input[name=legal_name]", org_name)
     page.fill("input[name=acronym]", f"AJMC-{suffix}")
     page.select_option("select[name=type]", "ngo")
@@ -188,7 +192,7 @@ def apply_with_a_consortium(
     shot(page, f"{step}-02-organisation")
     page.locator("form", has=page.locator("input[name=legal_name]")).locator("[type=submit]").click()
     page.wait_for_load_state()
-    assert re.search(r"/organisations/\d+$", page.url), page.url
+    assert re.search(r"/organisations/\d+$", page.url), (page.url, page.locator("main").inner_text()[:600])
 
     # Applies to the open call.
     page.goto("/calls")

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.dates import format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from flask_babel import force_locale
 
 from portal.core import i18n
@@ -28,6 +28,23 @@ def test_numbers_as_babel_writes_them_in_each_language(app):
             assert i18n.number(Decimal("44.5")) == "44.50"
             assert i18n.money(Decimal("300000")) == "€300,000.00"
             assert i18n.date(dt.date(2026, 3, 1)) == "March 1, 2026"
+
+
+def test_amounts_as_babel_writes_them_in_each_language_and_currency(app):
+    """`money` keeps each text per process (an LRU cache): what it writes is Babel's, for each language and currency,
+    asked once or again, and amounts equal as numbers share one text."""
+    values = (Decimal("300000"), Decimal("300000.00"), Decimal("1E+5"), Decimal("1234.565"), 7, Decimal("-2.75"))
+    with app.test_request_context():
+        for _again in range(2):
+            for locale in ("en", "fr"):
+                with force_locale(locale):
+                    for currency in ("EUR", "XOF", "JPY"):
+                        for value in values:
+                            expected = format_currency(Decimal(value), currency, locale=locale)
+                            assert i18n.money(value, currency) == expected
+        with force_locale("en"):
+            assert i18n.money(Decimal("-0.00")) == i18n.money(0) == "€0.00"  # never "-€0.00"
+            assert i18n.money(None) == "—"
 
 
 def test_instants_in_the_readers_zone_and_language(app):
