@@ -117,3 +117,7 @@ def test_messages_are_translated_in_the_language_of_the_moment(app):
         assert gettext("Yes") == "Yes"
     with app.app_context():  # outside a request: the default language
         assert render_template_string("{{ _('Yes') }}") == "Yes"
+    # As Jinja's own newstyle gettext: escaped variables, and the text is a format string even without them.
+    with app.test_request_context():
+        assert render_template_string("{{ _('%(name)s is %(n)d%%', name='<b>', n=5) }}") == "&lt;b&gt; is 5%"
+        assert render_template_string("{{ _('100%%') }}|{{ _('Yes') }}") == "100%|Yes"
