@@ -189,7 +189,14 @@ def evaluator_queue(user: User, page: int | None = None, per_page: int | None = 
             .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
             .limit(per_page)
             .offset((number - 1) * per_page)
-            .options(joinedload(Assignment.proposal).joinedload(Proposal.call), joinedload(Assignment.stage))
+            .options(
+                # What the queue shows of each (evaluation/queue.html): a list of fifty rows loads nothing else.
+                joinedload(Assignment.proposal)
+                .load_only(Proposal.id, Proposal.reference, Proposal.call_id)
+                .joinedload(Proposal.call)
+                .load_only(Call.id, Call.reference, Call.title),
+                joinedload(Assignment.stage).load_only(EvaluationStage.id, EvaluationStage.due_on),
+            )
         )
     )
     return ListPage(page=number, per_page=per_page, total=total, items=items)
