@@ -45,8 +45,28 @@ def select_timezone() -> str:
     return chosen
 
 
+def _babel_state():
+    """Flask-Babel's per-request state (flask.g._flask_babel), or None (none yet, or no application context)."""
+    try:
+        return g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:
+        return None
+
+
 def locale_code() -> str:
-    return str(get_locale() or "en")
+    """The reader's language code ("en", "fr"). Every amount, date and number asks for it (a hundred and fifty times on
+    the portfolio's page): the code is kept beside Flask-Babel's per-request state with the `Locale` object it was
+    written from, so force_locale() and refresh() still change it (a different object is a different code)."""
+    state = _babel_state()
+    kept = getattr(state, "portal_locale_code", None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+        return kept[1]
+    locale = get_locale()
+    code = str(locale or "en")
+    state = _babel_state()  # made by get_locale() within a request
+    if state is not None and locale is not None and getattr(state, "babel_locale", None) is locale:
+        state.portal_locale_code = (locale, code)
+    return code
 
 
 class RequestDomain(Domain):
@@ -77,7 +97,7 @@ def current_translations():
     """The translations of the moment, as `flask_babel.get_translations()` gives them, in one step instead of four
     when `RequestDomain` has them already for this language (the common case: every message of a page after the
     first). The templates' `_()` and `ngettext()` call this: a page prints two to three hundred messages."""
-    state = g.__dict__.get("_flask_babel") if g else None
+    state = _babel_state()
     kept = getattr(state, "portal_translations", None)
     if kept is not None:
         locale, domain, found = kept
