@@ -230,6 +230,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         country_name=lambda code: countries.name(code, i18n.locale_code()),
         locale_code=i18n.locale_code,
+        colon=i18n.colon,
         localized=i18n.localized,
         written=i18n.written,
         language_name=i18n.language_name,

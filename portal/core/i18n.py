@@ -45,6 +45,12 @@ def select_timezone() -> str:
     return chosen
 
 
+def colon() -> str:
+    """The colon between a label and its value, as the reader's language writes it: "Total: 35" in English,
+    "Total : 35" in French (a narrow no-break space before it, as the catalogue's messages have)."""
+    return "\u202f: " if locale_code() == "fr" else ": "
+
+
 def _babel_state():
     """Flask-Babel's per-request state (flask.g._flask_babel), or None (none yet, or no application context)."""
     try:

@@ -121,3 +121,17 @@ def test_messages_are_translated_in_the_language_of_the_moment(app):
     with app.test_request_context():
         assert render_template_string("{{ _('%(name)s is %(n)d%%', name='<b>', n=5) }}") == "&lt;b&gt; is 5%"
         assert render_template_string("{{ _('100%%') }}|{{ _('Yes') }}") == "100%|Yes"
+
+
+def test_a_label_and_its_value_are_joined_as_each_language_writes_it(app, client):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert render_template_string("{{ 'Total' }}{{ colon() }}35") == "Total\u202f: 35"
+        with force_locale("en"):
+            assert render_template_string("{{ 'Total' }}{{ colon() }}35") == "Total: 35"
+    # A form's list of problems, in French: « Adresse e-mail : … », not « Adresse e-mail: … ».
+    page = client.post("/register", data={}, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'class="error-summary' in page
+    assert "\u202f: " in page.split('class="error-summary', 1)[1].split("</ul>", 1)[0]
