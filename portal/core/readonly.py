@@ -65,13 +65,16 @@ def commit_if_read_only(session: Session) -> bool:
         return False
     if wrote(connection) or session.new or session.dirty or session.deleted or session.info.get(jobs.QUEUE_KEY):
         return False
+    expire = session.expire_on_commit
+    session.expire_on_commit = False  # the session is closed next: expiring every object it holds is wasted
     try:
-        session.expire_on_commit = False  # the session is closed next: expiring every object it holds is wasted
         session.commit()
     except Exception:  # the connection was lost meanwhile: nothing was written, so nothing is lost either
         log.warning("could not end a read-only transaction with COMMIT", exc_info=True)
         session.rollback()
         return False
+    finally:
+        session.expire_on_commit = expire  # a session used again afterwards (a command, a test) behaves as before
     return True
 
 

@@ -46,9 +46,10 @@ def test_anything_that_wrote_or_might_write_is_rolled_back(pg_portal):
     with pg_portal.app_context():
         dialogue_id, name = db.session.execute(select(Dialogue.id, Dialogue.name_en).limit(1)).one()
 
-        # Only reads: committed.
+        # Only reads: committed (and the session, if used again, still expires its objects at a commit).
         db.session.scalars(select(Dialogue)).all()
         assert readonly.commit_if_read_only(db.session()) is True
+        assert db.session().expire_on_commit is True
 
         # An object changed but not flushed (changed for display, say): never saved.
         db.session.get(Dialogue, dialogue_id).name_en = "Changed for display only"
