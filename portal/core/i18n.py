@@ -88,15 +88,22 @@ class RequestDomain(Domain):
     def get_translations(self):
         if not g:  # no application context: Flask-Babel answers with the null translations
             return super().get_translations()
-        state = g.get("_flask_babel")
-        if state is not None:
-            kept = getattr(state, "portal_translations", None)
-            if kept is not None and kept[0] is getattr(state, "babel_locale", None) and kept[1] is self:
-                return kept[2]
+        found = _kept_translations(_babel_state(), self)
+        if found is not None:
+            return found
         found = super().get_translations()
         state = g._flask_babel
         state.portal_translations = (getattr(state, "babel_locale", None), self, found)
         return found
+
+
+def _kept_translations(state, domain):
+    """The translations `RequestDomain` kept in Flask-Babel's per-request `state`, if they are for `domain` and for
+    the `Locale` object of the moment; else None."""
+    kept = getattr(state, "portal_translations", None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None) and kept[1] is domain:
+        return kept[2]
+    return None
 
 
 def current_translations():
@@ -104,12 +111,8 @@ def current_translations():
     when `RequestDomain` has them already for this language (the common case: every message of a page after the
     first). The templates' `_()` and `ngettext()` call this: a page prints two to three hundred messages."""
     state = _babel_state()
-    kept = getattr(state, "portal_translations", None)
-    if kept is not None:
-        locale, domain, found = kept
-        if locale is getattr(state, "babel_locale", None) and domain is getattr(state, "babel_domain", None):
-            return found
-    return get_translations()
+    found = _kept_translations(state, getattr(state, "babel_domain", None))
+    return found if found is not None else get_translations()
 
 
 def install_template_gettext(app) -> None:

@@ -39,7 +39,7 @@ def _new_transaction(conn: Connection) -> None:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn: Connection, cursor, statement: str, parameters, context, executemany) -> None:
-    if statement.lstrip()[:6].upper() != "SELECT":
+    if statement[:64].lstrip()[:6].upper() != "SELECT":  # the head only: statements run to kilobytes
         conn.info[_WROTE] = True
 
 
