@@ -74,12 +74,12 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        from portal.accounts.models import User
+        from portal.accounts.sessions import load_signed_in
 
         user_id, _, state = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        user = load_signed_in(int(user_id))
         if user is None or user.session_state() != state:
             return None
         return user

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.core.crypto import EncryptedText
 from portal.core.db import utcnow
@@ -62,6 +62,10 @@ class User(UserMixin, db.Model):
     recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSON)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    # The number of unread notifications, read by the statement that loads the signed-in user at the start of a
+    # request (portal/__init__.py, load_user), so the page header does not ask again; None when the user was loaded
+    # otherwise, after a commit or rollback, or once notifications.operations changed it (then it is counted).
+    unread_at_load: Mapped[int | None] = query_expression()
 
     __table_args__ = (CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role_known"),)
 

@@ -7,8 +7,9 @@ a new version (see `portal.evaluation.composer`), so a change never strands a pr
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, inspect, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.evaluation.models import (
     SCORED_KINDS,
@@ -20,12 +21,22 @@ from portal.evaluation.models import (
 from portal.extensions import db
 
 
-def _grid() -> tuple:
-    """Loader options for a stage's sections and criteria (built on use: mappers configure after import)."""
-    return (
-        selectinload(EvaluationStage.sections).selectinload(GridSection.criteria),
-        selectinload(EvaluationStage.criteria),
-    )
+def grid_options() -> tuple:
+    """Loader options for a stage's sections with their criteria, in one statement besides the stage's (built on use:
+    mappers configure after import). Follow the query with `with_criteria` for `stage.criteria`."""
+    return (selectinload(EvaluationStage.sections).joinedload(GridSection.criteria),)
+
+
+def with_criteria(stages):
+    """Give each stage (one, or a list) its `criteria` from its sections' without a statement of their own: a
+    criterion belongs to a section of its stage, so they are the same rows, in the order of the relationship
+    (position). A stage whose criteria are loaded already keeps them (this session may have changed them)."""
+    for stage in stages if isinstance(stages, list) else ([stages] if stages is not None else []):
+        if "criteria" in inspect(stage).dict:
+            continue
+        criteria = sorted((c for section in stage.sections for c in section.criteria), key=lambda c: c.position)
+        set_committed_value(stage, "criteria", criteria)
+    return stages
 
 
 def current_version(call) -> int:
@@ -48,12 +59,14 @@ def stages_of(call, version: int | None = None) -> list[EvaluationStage]:
         wanted = EvaluationStage.pipeline_version == newest.scalar_subquery()
     else:
         wanted = EvaluationStage.pipeline_version == version
-    return list(
-        db.session.scalars(
-            select(EvaluationStage)
-            .where(EvaluationStage.call_id == call.id, wanted)
-            .order_by(EvaluationStage.position)
-            .options(*_grid())
+    return with_criteria(
+        list(
+            db.session.scalars(
+                select(EvaluationStage)
+                .where(EvaluationStage.call_id == call.id, wanted)
+                .order_by(EvaluationStage.position)
+                .options(*grid_options())
+            )
         )
     )
 
@@ -85,10 +98,10 @@ def stage_for_call(call, stage_id: int | None = None) -> EvaluationStage | None:
                 EvaluationStage.call_id == call.id,
                 EvaluationStage.kind.in_(SCORED_KINDS),
             )
-            .options(*_grid())
+            .options(*grid_options())
         )
         if stage is not None:
-            return stage
+            return with_criteria(stage)
     stages = scoring_stages(call)
     return stages[0] if stages else None
 

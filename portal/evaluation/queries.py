@@ -6,10 +6,11 @@ proposals, assignments or scores."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
@@ -48,21 +49,18 @@ def scale_label(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _grid() -> tuple:
-    """Loader options for a stage's sections and criteria (built on use: mappers configure after import)."""
-    return (
-        selectinload(EvaluationStage.sections).selectinload(GridSection.criteria),
-        selectinload(EvaluationStage.criteria),
-    )
-
-
 def first_stage(call: Call) -> EvaluationStage | None:
     """The first scored stage of the call's current pipeline, with its grid (see `pipeline.stage_for_call`)."""
     return pipeline.stage_for_call(call)
 
 
 def stage_with_grid(stage_id: int) -> EvaluationStage | None:
-    return db.session.scalar(select(EvaluationStage).where(EvaluationStage.id == stage_id).options(*_grid()))
+    return pipeline.with_criteria(db.session.scalar(_stage_statement(), {"stage_id": stage_id}))
+
+
+@functools.cache
+def _stage_statement():
+    return select(EvaluationStage).where(EvaluationStage.id == bindparam("stage_id")).options(*pipeline.grid_options())
 
 
 # -- one review ------------------------------------------------------------------------------------------------
@@ -115,9 +113,16 @@ def review_totals(stage: EvaluationStage, scores: dict[int, Decimal | None]) -> 
 def assignment_for_review(assignment_id: int) -> Assignment | None:
     """An assignment with everything the scoring page shows: the proposal (organisation, partners, countries,
     domain, call) and the scores."""
-    return db.session.scalar(
+    return db.session.scalar(_review_statement(), {"assignment_id": assignment_id})
+
+
+@functools.cache
+def _review_statement():
+    """Built once per process: SQLAlchemy keeps the statement's cache key instead of working it out again from its
+    loader options at every request."""
+    return (
         select(Assignment)
-        .where(Assignment.id == assignment_id)
+        .where(Assignment.id == bindparam("assignment_id"))
         .options(
             joinedload(Assignment.proposal).joinedload(Proposal.organisation),
             joinedload(Assignment.proposal).joinedload(Proposal.call),

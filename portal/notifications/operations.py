@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.core import audit, jobs
@@ -63,6 +64,7 @@ def post(message, *, template: str, category: str, locale: str, url: str | None 
     this category in the portal only)."""
     user = _user_by_email(message.to)
     if user is not None:
+        forget_unread(user)
         db.session.add(
             Notification(
                 user_id=user.id,
@@ -237,11 +239,22 @@ def mark_all_read(user: User) -> int:
     now = utcnow()
     for row in rows:
         row.read_at = now
+    forget_unread(user)
     db.session.flush()
     return len(rows)
 
 
+def forget_unread(user: User) -> None:
+    """The count read with the signed-in user no longer holds: count again when asked."""
+    set_committed_value(user, "unread_at_load", None)
+
+
 def unread_count(user: User) -> int:
+    """The user's unread notifications: the count read with the signed-in user at the start of the request when it
+    still holds (see `accounts.sessions.load_signed_in`), else counted now."""
+    kept = user.unread_at_load
+    if kept is not None:
+        return kept
     return db.session.scalar(
         select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.calls.models import Call
@@ -70,26 +72,32 @@ def proposal_for_form(proposal_id: int) -> Proposal | None:
     return db.session.scalars(stmt).unique().one_or_none()
 
 
-def latest_snapshot(proposal: Proposal) -> ProposalSnapshot | None:
-    """The latest submitted version's record, without its frozen copy of the proposal (`data`, tens of kilobytes,
-    loaded if asked for): the page shows its version, time and fingerprint."""
+def snapshots_of(proposal: Proposal) -> list[ProposalSnapshot]:
+    """The records of the proposal's submitted versions, newest first, without their frozen copies of the proposal
+    (`data`, tens of kilobytes, loaded if asked for): the page shows their versions, times and fingerprints."""
     stmt = (
         select(ProposalSnapshot)
         .where(ProposalSnapshot.proposal_id == proposal.id)
         .order_by(ProposalSnapshot.version.desc())
-        .limit(1)
         .options(defer(ProposalSnapshot.data))
     )
-    return db.session.scalars(stmt).first()
+    return list(db.session.scalars(stmt))
 
 
 def proposal_for_reading(proposal_id: int) -> Proposal | None:
     """The proposal with everything its page reads (portal.proposals.reading): the sections, countries, dialogues,
     domain, consortium, budget lines, co-financing and attachments. The number of statements does not depend on
     how many sections are filled, nor on the number of budget lines, partners or files."""
-    stmt = (
+    return db.session.scalars(_reading_statement(), {"proposal_id": proposal_id}).unique().one_or_none()
+
+
+@functools.cache
+def _reading_statement():
+    """Built once per process (after the mappers are configured): SQLAlchemy then keeps the statement's cache key
+    instead of working it out again from its fourteen loader options at every request."""
+    return (
         select(Proposal)
-        .where(Proposal.id == proposal_id)
+        .where(Proposal.id == bindparam("proposal_id"))
         .options(
             joinedload(Proposal.call),
             joinedload(Proposal.organisation),
@@ -100,11 +108,11 @@ def proposal_for_reading(proposal_id: int) -> Proposal | None:
             joinedload(Proposal.decision),
             selectinload(Proposal.sections),
             selectinload(Proposal.country_rows),
-            selectinload(Proposal.dialogues),
+            # A proposal is under one to three dialogues: joined (their rows repeat the proposal's), a statement less.
+            joinedload(Proposal.dialogues),
             selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
             selectinload(Proposal.budget_lines),
             selectinload(Proposal.cofinancing),
             selectinload(Proposal.attachments).joinedload(ProposalAttachment.requirement),
         )
     )
-    return db.session.scalars(stmt).unique().one_or_none()

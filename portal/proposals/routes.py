@@ -103,11 +103,13 @@ def view(proposal_id: int):
     _preloaded = queries.proposal_for_reading(proposal_id)
     proposal = load(Proposal, proposal_id)
     can_edit = proposal.can_edit(current_user)
+    snapshots = queries.snapshots_of(proposal)  # the facts show the latest, the submission panel lists them all
     return render_template(
         "proposals/view.html",
         proposal=proposal,
         call=proposal.call,
-        snapshot=queries.latest_snapshot(proposal),
+        snapshot=snapshots[0] if snapshots else None,
+        snapshots=snapshots,
         can_edit=can_edit,
         sections=reading.read_sections(proposal),
         consortium=reading.consortium(proposal),

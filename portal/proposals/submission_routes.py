@@ -11,7 +11,6 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import defer
 
 from portal.core import storage
 from portal.core.access import authenticated, load, role_required
@@ -21,7 +20,7 @@ from portal.core.ids import parse_id
 from portal.core.uploads import accept_attribute, accepted_list, format_size
 from portal.extensions import db
 from portal.proposals import attachments as ops_attachments
-from portal.proposals import submission
+from portal.proposals import queries, submission
 from portal.proposals.models import Proposal, ProposalAttachment
 from portal.proposals.operations import ProposalError
 from portal.proposals.routes import bp
@@ -34,28 +33,28 @@ log = logging.getLogger(__name__)
 
 
 @bp.app_template_global()
-def submission_panel(proposal: Proposal) -> dict:
+def submission_panel(proposal: Proposal, snapshots: list | None = None) -> dict:
     """What the proposal page shows about submission, for the current user: the submissions with their receipts,
-    and the actions they may take (withdraw, reopen, invite, start the full application)."""
+    and the actions they may take (withdraw, reopen, invite, start the full application). `snapshots`: the
+    proposal's submitted versions when the page has read them already (queries.snapshots_of)."""
     from portal.documents.models import Document, DocumentKind
-    from portal.proposals.models import ProposalSnapshot
 
     user = current_user
-    snapshots = db.session.scalars(
-        db.select(ProposalSnapshot)
-        .where(ProposalSnapshot.proposal_id == proposal.id)
-        .order_by(ProposalSnapshot.version.desc())
-        .options(defer(ProposalSnapshot.data))  # the list shows versions and times, not the frozen copies
-    ).all()
-    receipts = {
-        d.snapshot_id: d
-        for d in db.session.scalars(
-            db.select(Document).where(
-                Document.kind == DocumentKind.SUBMISSION_RECEIPT.value,
-                Document.snapshot_id.in_([s.id for s in snapshots] or [-1]),
+    if snapshots is None:
+        snapshots = queries.snapshots_of(proposal)
+    receipts = (
+        {
+            d.snapshot_id: d
+            for d in db.session.scalars(
+                db.select(Document).where(
+                    Document.kind == DocumentKind.SUBMISSION_RECEIPT.value,
+                    Document.snapshot_id.in_([s.id for s in snapshots]),
+                )
             )
-        )
-    }
+        }
+        if snapshots
+        else {}
+    )
     deadline = submission.submission_deadline(proposal)
     return {
         "submissions": [(s, receipts.get(s.id)) for s in snapshots],
