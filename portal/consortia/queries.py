@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -74,10 +74,7 @@ def _invitations(org_ids: set[int]):
 
 def pending_invitations_for(user) -> list[ProposalPartner]:
     """Invitations waiting for an answer from any of the user's organisations (draft proposals only)."""
-    org_ids = user.organisation_ids() if user.is_authenticated else set()
-    if not org_ids:
-        return []
-    return list(db.session.scalars(_invitations(org_ids)).unique())
+    return invitations_and_partnerships(user)[0]
 
 
 def pending_invitations_of(organisation: Organisation) -> list[ProposalPartner]:
@@ -86,20 +83,42 @@ def pending_invitations_of(organisation: Organisation) -> list[ProposalPartner]:
 
 def partnerships_of(user) -> list[ProposalPartner]:
     """Consortia the user's organisations joined as partners (accepted), most recently started first."""
+    return invitations_and_partnerships(user)[1]
+
+
+def invitations_and_partnerships(user) -> tuple[list[ProposalPartner], list[ProposalPartner]]:
+    """Both lists of the applicant's dashboard in one statement: the invitations waiting for an answer from any of the
+    user's organisations (draft proposals only; newest first) and the consortia they joined (accepted; most
+    recently started first). The calls of the invitations' proposals are read in a second statement only when there
+    are invitations (the partnerships list does not show its calls)."""
+    from portal.calls.models import Call
+
     org_ids = user.organisation_ids() if user.is_authenticated else set()
     if not org_ids:
-        return []
+        return [], []
     stmt = (
         select(ProposalPartner)
         .join(ProposalPartner.proposal)
         .where(
             ProposalPartner.organisation_id.in_(org_ids),
-            ProposalPartner.status == PartnerStatus.ACCEPTED.value,
+            or_(
+                ProposalPartner.status == PartnerStatus.ACCEPTED.value,
+                and_(
+                    ProposalPartner.status == PartnerStatus.INVITED.value,
+                    Proposal.status == ProposalStatus.DRAFT.value,
+                ),
+            ),
         )
-        .options(  # what the list shows (consortia/_partnership_list.html): not the call
+        .options(
             joinedload(ProposalPartner.organisation),
             joinedload(ProposalPartner.proposal).joinedload(Proposal.organisation),
         )
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())
     )
-    return list(db.session.scalars(stmt).unique())
+    rows = list(db.session.scalars(stmt).unique())
+    invitations = sorted(
+        (r for r in rows if r.status == PartnerStatus.INVITED.value), key=lambda r: (r.invited_at, r.id), reverse=True
+    )
+    if invitations:  # into the identity map: `invitation.proposal.call` is then found there, without a statement
+        db.session.scalars(select(Call).where(Call.id.in_({r.proposal.call_id for r in invitations}))).all()
+    return invitations, [r for r in rows if r.status == PartnerStatus.ACCEPTED.value]

@@ -37,8 +37,7 @@ def _template_helpers() -> dict:
     return {
         "partner_role_label": role_label,
         "partner_name": partner_name,
-        "consortium_invitations_for": queries.pending_invitations_for,
-        "consortium_partnerships_for": queries.partnerships_of,
+        "consortium_lists_for": queries.invitations_and_partnerships,
     }
 
 
@@ -204,10 +203,9 @@ def sections(proposal_id: int, partner_id: int):
 @bp.route("/consortium-invitations", methods=["GET"])
 @role_required("applicant")
 def invitations():
+    consortium_invitations, partnerships = queries.invitations_and_partnerships(current_user)
     return render_template(
-        "consortia/invitations.html",
-        consortium_invitations=queries.pending_invitations_for(current_user),
-        partnerships=queries.partnerships_of(current_user),
+        "consortia/invitations.html", consortium_invitations=consortium_invitations, partnerships=partnerships
     )
 
 
