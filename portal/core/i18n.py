@@ -154,8 +154,19 @@ def _number_pattern(pattern: str):
 
 
 def format_number(value: Decimal | int, pattern: str, locale: str | None = None) -> str:
-    """`babel.numbers.format_decimal(value, pattern, locale)` with the locale and the pattern parsed once."""
-    return _number_pattern(pattern).apply(Decimal(value), babel_locale(locale or locale_code()))
+    """`babel.numbers.format_decimal(value, pattern, locale)` with the locale and the pattern parsed once, and each
+    number written once per process, pattern and language (budget tables and score sheets repeat them)."""
+    value = Decimal(value)
+    code = locale or locale_code()
+    if not value.is_finite():
+        return _number_pattern(pattern).apply(value, babel_locale(code))
+    # Numbers equal as numbers (3.5 and 3.50) are written alike by a pattern; -0 and 0 are not: the sign is in the key.
+    return _number_text(value, value.is_signed(), pattern, code)
+
+
+@functools.lru_cache(maxsize=8192)
+def _number_text(value: Decimal, _signed: bool, pattern: str, code: str) -> str:
+    return _number_pattern(pattern).apply(value, babel_locale(code))
 
 
 def money(amount: Decimal | int | None, currency: str = "EUR") -> str:

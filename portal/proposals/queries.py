@@ -107,8 +107,9 @@ def _reading_statement():
             joinedload(Proposal.full_application),
             joinedload(Proposal.decision),
             selectinload(Proposal.sections),
-            selectinload(Proposal.country_rows),
-            # A proposal is under one to three dialogues: joined (their rows repeat the proposal's), a statement less.
+            # A proposal names one to a few countries and one to three dialogues: joined (their rows repeat the
+            # proposal's, at most a few dozen), two statements less.
+            joinedload(Proposal.country_rows),
             joinedload(Proposal.dialogues),
             selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
             selectinload(Proposal.budget_lines),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -33,6 +34,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
 )
+from wtforms.fields.core import UnboundField
 
 from portal.core import countries as country_names
 from portal.core.i18n import locale_code, localized
@@ -367,8 +369,8 @@ def _table(label: str, entries: list) -> dict:
 
 def _extra_items(saved: dict, form) -> list[dict]:
     """Saved keys the form has no field for: shown under a label made from the key, so that nothing saved or
-    submitted is left out."""
-    known = {f.short_name for f in form}
+    submitted is left out. `form`: the section's form, or its key (the names of its class's fields)."""
+    known = set(_unbound_fields(form)) if isinstance(form, str) else {f.short_name for f in form}
     known |= {"declared_by_id", "declared_by", "declared_at"}
     return [_raw_item(_key_label(k), v) for k, v in saved.items() if k not in known and not _blank(v)]
 
@@ -410,25 +412,44 @@ def _read_generic(key: str):
     return read
 
 
+@functools.cache
+def _unbound_fields(key: str) -> dict:
+    """The fields of a section form's class by name, as declared (WTForms' UnboundField), without building a form."""
+    from portal.proposals.forms import SECTION_FORMS
+
+    form_class = SECTION_FORMS[key]
+    return {
+        name: value
+        for name in dir(form_class)
+        if not name.startswith("_") and isinstance(value := getattr(form_class, name), UnboundField)
+    }
+
+
+def _label(key: str, name: str) -> str:
+    """A field's label, in the reader's language, as the built form would give it (WTForms: the label argument or
+    `label=`, else the name in title case): the readers below show values the proposal holds under the form's
+    labels, and need no form for that."""
+    field = _unbound_fields(key)[name]
+    # FieldList and FormField take what they hold (a field, a form class) before the label.
+    given = [a for a in field.args if not isinstance(a, UnboundField | type)]
+    label = field.kwargs.get("label", given[0] if given else None)
+    return str(label) if label is not None else name.replace("_", " ").title()
+
+
 def _read_identification(content: Content) -> list[dict]:
     saved = content.sections.get("identification", {})
-    form = _form(
-        "identification",
-        {"title": content.title, "duration_months": content.duration_months, **saved},
-    )
     return [
-        _text_item(str(form.title.label.text), content.title),
-        {"kind": "number", "label": str(form.duration_months.label.text), "value": content.duration_months},
-        {"kind": "choice", "label": str(form.jvap_domain_id.label.text), "value": content.domain or ""},
-        {"kind": "choices", "label": str(form.dialogue_ids.label.text), "values": list(content.dialogues)},
-        _text_item(str(form.start_month.label.text), saved.get("start_month") or ""),
-        *_extra_items({k: v for k, v in saved.items() if k != "start_month"}, form),
+        _text_item(_label("identification", "title"), content.title),
+        {"kind": "number", "label": _label("identification", "duration_months"), "value": content.duration_months},
+        {"kind": "choice", "label": _label("identification", "jvap_domain_id"), "value": content.domain or ""},
+        {"kind": "choices", "label": _label("identification", "dialogue_ids"), "values": list(content.dialogues)},
+        _text_item(_label("identification", "start_month"), saved.get("start_month") or ""),
+        *_extra_items({k: v for k, v in saved.items() if k != "start_month"}, "identification"),
     ]
 
 
 def _read_summary(content: Content) -> list[dict]:
-    form = _form("summary", {"summary": content.summary})
-    return [_text_item(str(form.summary.label.text), content.summary)]
+    return [_text_item(_label("summary", "summary"), content.summary)]
 
 
 def _read_countries(content: Content) -> list[dict]:

@@ -14,12 +14,18 @@ from portal.core import i18n
 
 
 def test_numbers_as_babel_writes_them_in_each_language(app):
+    """`format_number` keeps each text per process (an LRU cache): asked once or again, in each language and
+    pattern, it writes what Babel writes, equal numbers alike, and -0 as Babel writes it, not as 0."""
+    values = (Decimal("1234.5"), Decimal("1234.50"), Decimal("35"), Decimal("39.333"), 0, Decimal("-0.00"))
+    values += (Decimal("-2.75"), Decimal("1E+3"), Decimal("Infinity"), Decimal("NaN"))
     with app.test_request_context():
-        for locale in ("en", "fr"):
-            with force_locale(locale):
-                for value in (Decimal("1234.5"), Decimal("35"), Decimal("39.333"), 0, Decimal("-2.75")):
-                    for pattern in ("#,##0.##", "#,##0.00"):
-                        assert i18n.format_number(value, pattern) == format_decimal(value, pattern, locale=locale)
+        for _again in range(2):
+            for locale in ("en", "fr"):
+                with force_locale(locale):
+                    for value in values:
+                        for pattern in ("#,##0.##", "#,##0.00", "#,##0"):
+                            expected = format_decimal(value, pattern, locale=locale)
+                            assert i18n.format_number(value, pattern) == expected, (value, pattern, locale)
         with force_locale("fr"):
             assert i18n.number(Decimal("44.5")) == "44,50"
             assert i18n.money(Decimal("300000")) == "300\u202f000,00\u00a0€"

@@ -373,3 +373,21 @@ def test_snapshot_keys_the_form_does_not_know_are_still_shown(app):
         ["Municipal budgets take over."]
     ]
     assert not sections["logframe"]["filled"] and sections["logframe"]["items"] == []
+
+
+def test_labels_read_from_the_form_classes_are_the_built_forms_labels(app):
+    """The identification and summary readers take their labels from the section form's class, without building the
+    form: the same text, in each language, as the built form gives for every field of every section form."""
+    from flask_babel import force_locale
+
+    from portal.proposals import reading
+    from portal.proposals.forms import SECTION_FORMS
+
+    with app.test_request_context():
+        for locale in ("en", "fr"):
+            with force_locale(locale):
+                for key, form_class in SECTION_FORMS.items():
+                    form = form_class(formdata=None, meta={"csrf": False})
+                    assert set(reading._unbound_fields(key)) == {f.short_name for f in form}, key
+                    for field in form:
+                        assert reading._label(key, field.short_name) == str(field.label.text), (key, field.name)
