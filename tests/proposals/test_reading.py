@@ -391,3 +391,28 @@ def test_labels_read_from_the_form_classes_are_the_built_forms_labels(app):
                     assert set(reading._unbound_fields(key)) == {f.short_name for f in form}, key
                     for field in form:
                         assert reading._label(key, field.short_name) == str(field.label.text), (key, field.name)
+
+
+def test_a_section_read_through_its_form_follows_its_data_and_the_language(app):
+    """Sections read through their forms are kept per process by their saved JSON and language: the same data reads
+    the same (shared, equal), other data or another language reads afresh, and extra keys keep their order."""
+    from flask_babel import force_locale
+
+    from portal.proposals import reading
+
+    def read(saved: dict) -> list[dict]:
+        return reading._READERS["relevance"](reading.Content(keys=("relevance",), sections={"relevance": saved}))
+
+    first = {"objectives": "Remittances cost too much.", "zeta": "kept", "alpha": "also kept"}
+    with app.test_request_context():
+        with force_locale("en"):
+            english = read(first)
+            assert read(dict(first)) == english
+            assert [i["label"] for i in english[-2:]] == ["Zeta", "Alpha"]  # in the order saved
+            changed = read({**first, "objectives": "Remittances still cost too much."})
+            assert changed != english
+            assert "Remittances still cost too much." in str(changed)
+        with force_locale("fr"):
+            french = read(first)
+    assert french != english
+    assert [i["label"] for i in french if "label" in i][:1] != [i["label"] for i in english if "label" in i][:1]
