@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -125,29 +126,39 @@ class _ScoreFormBase(FlaskForm):
 
 def score_form(stage: EvaluationStage, **kwargs) -> _ScoreFormBase:
     """A form with a score select and a comment per criterion of `stage`."""
-    choices = [SelectChoice("", "—")] + [SelectChoice(scale_label(v)) for v in stage.scale_values()]
+    form_class = _score_form_class(
+        tuple(c.id for c in stage.criteria), tuple(stage.scale_values()), stage.min_comment_length
+    )
+    form = form_class(**kwargs)
+    form.stage = stage
+    return form
+
+
+# The form's class depends only on the grid (its criteria, scale and comment length): made once per process and grid,
+# not at every request (WTForms then collects a class's fields once, at its first form).
+@functools.lru_cache(maxsize=256)
+def _score_form_class(criterion_ids: tuple[int, ...], scale: tuple[Decimal, ...], min_comment_length: int) -> type:
+    choices = [SelectChoice("", "—")] + [SelectChoice(scale_label(v)) for v in scale]
 
     class ScoreForm(_ScoreFormBase):
         pass
 
-    for criterion in stage.criteria:
+    for criterion_id in criterion_ids:
         setattr(
             ScoreForm,
-            score_field_name(criterion.id),
+            score_field_name(criterion_id),
             SelectField(_l("Score"), choices=choices, validate_choice=False, default=""),
         )
         setattr(
             ScoreForm,
-            comment_field_name(criterion.id),
+            comment_field_name(criterion_id),
             TextAreaField(
                 _l("Comment"),
-                description=_l("At least %(min)d characters.", min=stage.min_comment_length),
+                description=_l("At least %(min)d characters.", min=min_comment_length),
                 validators=[Length(max=10000)],
             ),
         )
-    form = ScoreForm(**kwargs)
-    form.stage = stage
-    return form
+    return ScoreForm
 
 
 class DecisionForm(FlaskForm):

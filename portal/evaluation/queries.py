@@ -113,7 +113,7 @@ def review_totals(stage: EvaluationStage, scores: dict[int, Decimal | None]) -> 
 def assignment_for_review(assignment_id: int) -> Assignment | None:
     """An assignment with everything the scoring page shows: the proposal (organisation, partners, countries,
     domain, call) and the scores."""
-    return db.session.scalar(_review_statement(), {"assignment_id": assignment_id})
+    return db.session.scalars(_review_statement(), {"assignment_id": assignment_id}).unique().one_or_none()
 
 
 @functools.cache
@@ -127,7 +127,8 @@ def _review_statement():
             joinedload(Assignment.proposal).joinedload(Proposal.organisation),
             joinedload(Assignment.proposal).joinedload(Proposal.call),
             joinedload(Assignment.proposal).joinedload(Proposal.jvap_domain),
-            joinedload(Assignment.proposal).selectinload(Proposal.country_rows),
+            # A proposal names one to a few countries: joined (their rows repeat the assignment's), a statement less.
+            joinedload(Assignment.proposal).joinedload(Proposal.country_rows),
             joinedload(Assignment.proposal).selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
             selectinload(Assignment.scores),
         )

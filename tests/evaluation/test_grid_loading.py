@@ -64,3 +64,25 @@ def test_criteria_this_session_holds_already_are_kept(app, call):
 def test_a_missing_stage_is_none(app):
     assert queries.stage_with_grid(987654) is None
     assert db.session.scalar(select(GridSection).where(GridSection.stage_id == 987654)) is None
+
+
+def test_the_score_form_is_made_once_per_grid_and_follows_its_changes(app, call):
+    from portal.evaluation.forms import comment_field_name, score_field_name, score_form
+
+    stage = pipeline.scoring_stages(call)[0]
+    with app.test_request_context():
+        form = score_form(stage)
+        assert score_form(stage).__class__ is form.__class__  # the same grid: the same class
+        expected = {score_field_name(c.id) for c in stage.criteria} | {comment_field_name(c.id) for c in stage.criteria}
+        assert expected <= {f.name for f in form}
+        assert form.stage is stage
+        stage.min_comment_length = 42
+        changed = score_form(stage)
+        assert changed.__class__ is not form.__class__
+        assert "42" in str(changed[comment_field_name(stage.criteria[0].id)].description)
+        added = Criterion(
+            stage=stage, section=stage.sections[0], position=99, code="X1", title_en="Extra", title_fr="Extra", weight=1
+        )
+        db.session.flush()
+        assert score_field_name(added.id) in {f.name for f in score_form(stage)}
+    db.session.rollback()
