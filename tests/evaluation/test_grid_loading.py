@@ -83,6 +83,8 @@ def test_the_score_form_is_made_once_per_grid_and_follows_its_changes(app, call)
         added = Criterion(
             stage=stage, section=stage.sections[0], position=99, code="X1", title_en="Extra", title_fr="Extra", weight=1
         )
+        db.session.add(added)
         db.session.flush()
+        assert added.id is not None and added in stage.criteria
         assert score_field_name(added.id) in {f.name for f in score_form(stage)}
     db.session.rollback()
