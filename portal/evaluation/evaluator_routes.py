@@ -17,7 +17,6 @@ from portal.accounts.models import User
 from portal.calls.models import Call, JvapDomain
 from portal.core import countries
 from portal.core.access import load, role_required
-from portal.core.db import utcnow
 from portal.core.downloads import send_stored
 from portal.core.i18n import locale_code
 from portal.core.ids import parse_id
@@ -38,11 +37,6 @@ log = logging.getLogger(__name__)
 def evaluator_has_signed(user) -> bool:
     profile = profile_of(user)
     return profile is not None and profile.has_signed
-
-
-@bp.app_template_global()
-def assignment_is_late(assignment: Assignment) -> bool:
-    return progress.is_late(assignment.stage, assignment, utcnow().date())
 
 
 # -- the evaluator's own pages ---------------------------------------------------------------------------------

@@ -54,11 +54,12 @@ class StageProgress:
 
 def is_late(stage: EvaluationStage, assignment: Assignment, today: dt.date) -> bool:
     """Past the stage's due date and not submitted (a declared conflict is never late)."""
-    return (
-        stage.due_on is not None
-        and today > stage.due_on
-        and assignment.status in (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS)
-    )
+    return late(stage.due_on, assignment.status, today)
+
+
+def late(due_on: dt.date | None, status: str, today: dt.date) -> bool:
+    """`is_late` from the stage's due date and the assignment's status alone (for lists read as plain rows)."""
+    return due_on is not None and today > due_on and status in (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS)
 
 
 def stage_progress(stage: EvaluationStage, today: dt.date | None = None) -> StageProgress:

@@ -6,6 +6,7 @@ proposals, assignments or scores."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,8 +16,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
+from portal.core.db import utcnow
 from portal.core.paging import ListPage, page_number
-from portal.evaluation import pipeline
+from portal.evaluation import pipeline, progress
 from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
 from portal.evaluation.models import (
     Assignment,
@@ -182,29 +184,51 @@ def unsigned_evaluator_ids(evaluators: list[User]) -> set[int]:
 QUEUE_PER_PAGE = 50
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of an evaluator's queue (evaluation/queue.html): plain values, not ORM objects (a page of fifty)."""
+
+    id: int
+    status: str
+    assigned_at: dt.datetime
+    submitted_at: dt.datetime | None
+    due_on: dt.date | None
+    proposal_reference: str
+    call_reference: str
+    call_title: str
+    late: bool
+
+
 def evaluator_queue(user: User, page: int | None = None, per_page: int | None = None) -> ListPage:
-    """One page of the user's own assignments, newest first, with the proposal and its call (two queries: the count
-    and the page)."""
+    """One page of the user's own assignments, newest first, with the proposal's reference, its call and the stage's
+    due date (two statements: the count and the page), as plain rows."""
     per_page = per_page or QUEUE_PER_PAGE
     total = db.session.scalar(select(func.count(Assignment.id)).where(Assignment.evaluator_id == user.id)) or 0
     number = page_number(page, total, per_page)
-    items = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(Assignment.evaluator_id == user.id)
-            .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
-            .limit(per_page)
-            .offset((number - 1) * per_page)
-            .options(
-                # What the queue shows of each (evaluation/queue.html): a list of fifty rows loads nothing else.
-                joinedload(Assignment.proposal)
-                .load_only(Proposal.id, Proposal.reference, Proposal.call_id)
-                .joinedload(Proposal.call)
-                .load_only(Call.id, Call.reference, Call.title),
-                joinedload(Assignment.stage).load_only(EvaluationStage.id, EvaluationStage.due_on),
-            )
+    rows = db.session.execute(
+        select(
+            Assignment.id,
+            Assignment.status,
+            Assignment.assigned_at,
+            Assignment.submitted_at,
+            EvaluationStage.due_on,
+            Proposal.reference,
+            Call.reference,
+            Call.title,
         )
+        .join(Assignment.proposal)
+        .join(Proposal.call)
+        .join(Assignment.stage)
+        .where(Assignment.evaluator_id == user.id)
+        .order_by(Assignment.assigned_at.desc(), Assignment.id.desc())
+        .limit(per_page)
+        .offset((number - 1) * per_page)
     )
+    today = utcnow().date()
+    items = [
+        QueueRow(*row, late=progress.late(row[4], row[1], today))  # due_on, status
+        for row in rows
+    ]
     return ListPage(page=number, per_page=per_page, total=total, items=items)
 
 

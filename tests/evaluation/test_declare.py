@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from portal.core.audit import AuditEntry
@@ -171,3 +173,32 @@ def test_queue_lists_only_own_assignments_with_next_step(
     assert "Pending declaration" in html and "In progress" in html and "Submitted" in html
     assert "Conflict declared" in html
     assert f"/evaluation/assignments/{conflict.id}" not in html
+
+
+def test_queue_shows_the_call_the_due_date_and_which_reviews_are_late(
+    client, sign_in, session, call, make_proposal, evaluator, make_assignment
+):
+    import datetime as dt
+
+    from portal.evaluation import pipeline
+    from portal.proposals.models import ProposalStatus
+
+    stage = pipeline.scoring_stages(call)[0]
+    stage.due_on = dt.date.today() - dt.timedelta(days=2)
+    made = {
+        status: make_assignment(
+            make_proposal(call, status=ProposalStatus.UNDER_REVIEW), evaluator=evaluator, status=status
+        )
+        for status in ("pending", "in_progress", "submitted", "conflict")
+    }
+    session.commit()
+    sign_in(client, evaluator)
+    html = client.get("/evaluation").get_data(as_text=True)
+    assert f"{call.reference} · {call.title}" in html
+    rows = {
+        status: re.search(rf"<tr>\s*<td>{a.proposal.reference}</td>.*?</tr>", html, re.S).group(0)
+        for status, a in made.items()
+    }
+    assert "Late" in rows["pending"] and "Late" in rows["in_progress"]
+    assert "Late" not in rows["submitted"] and "Late" not in rows["conflict"]
+    assert all(f"{stage.due_on.year}" in row for row in rows.values())
