@@ -86,6 +86,11 @@ def partnerships_of(user) -> list[ProposalPartner]:
     return invitations_and_partnerships(user)[1]
 
 
+# The columns the lists read of an organisation (its name) and of a proposal.
+_NAMED = (Organisation.id, Organisation.legal_name, Organisation.acronym)
+_LISTED = (Proposal.id, Proposal.reference, Proposal.title, Proposal.organisation_id, Proposal.call_id, Proposal.status)
+
+
 def invitations_and_partnerships(user) -> tuple[list[ProposalPartner], list[ProposalPartner]]:
     """Both lists of the applicant's dashboard in one statement: the invitations waiting for an answer from any of the
     user's organisations (draft proposals only; newest first) and the consortia they joined (accepted; most
@@ -109,9 +114,12 @@ def invitations_and_partnerships(user) -> tuple[list[ProposalPartner], list[Prop
                 ),
             ),
         )
-        .options(
-            joinedload(ProposalPartner.organisation),
-            joinedload(ProposalPartner.proposal).joinedload(Proposal.organisation),
+        .options(  # what the lists show (consortia/_invitation_list.html, _partnership_list.html), no more
+            joinedload(ProposalPartner.organisation).load_only(*_NAMED),
+            joinedload(ProposalPartner.proposal)
+            .load_only(*_LISTED)
+            .joinedload(Proposal.organisation)
+            .load_only(*_NAMED),
         )
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())
     )
