@@ -7,6 +7,7 @@ import functools
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from portal.accounts.models import User
 from portal.calls.models import Call
 from portal.extensions import db
 from portal.proposals.models import (
@@ -102,9 +103,11 @@ def _reading_statement():
             joinedload(Proposal.call),
             joinedload(Proposal.organisation),
             joinedload(Proposal.jvap_domain),
-            joinedload(Proposal.created_by),
-            joinedload(Proposal.parent),
-            joinedload(Proposal.full_application),
+            # Of the author and the related stage's proposals, the page shows a name and references, not whole rows
+            # (each would add its twenty-odd columns to every row of this statement).
+            joinedload(Proposal.created_by).load_only(User.id, User.full_name, User.email),
+            joinedload(Proposal.parent).load_only(Proposal.id, Proposal.reference),
+            joinedload(Proposal.full_application).load_only(Proposal.id, Proposal.reference),
             joinedload(Proposal.decision),
             selectinload(Proposal.sections),
             # A proposal names one to a few countries and one to three dialogues: joined (their rows repeat the
