@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.calls.models import Call
+from portal.core import loading
 from portal.core.db import utcnow
 from portal.core.paging import ListPage, page_number
 from portal.evaluation import pipeline, progress
@@ -57,12 +58,16 @@ def first_stage(call: Call) -> EvaluationStage | None:
 
 
 def stage_with_grid(stage_id: int) -> EvaluationStage | None:
-    return pipeline.with_criteria(db.session.scalar(_stage_statement(), {"stage_id": stage_id}))
+    stage = db.session.get(EvaluationStage, stage_id)
+    if stage is not None:
+        loading.fill(stage, _grid_collections())
+    return pipeline.with_criteria(stage)
 
 
 @functools.cache
-def _stage_statement():
-    return select(EvaluationStage).where(EvaluationStage.id == bindparam("stage_id")).options(*pipeline.grid_options())
+def _grid_collections() -> dict:
+    """A stage's sections with their criteria in one statement (portal.core.loading)."""
+    return {"sections": loading.children_of(EvaluationStage.sections, joinedload(GridSection.criteria))}
 
 
 # -- one review ------------------------------------------------------------------------------------------------
@@ -115,7 +120,12 @@ def review_totals(stage: EvaluationStage, scores: dict[int, Decimal | None]) -> 
 def assignment_for_review(assignment_id: int) -> Assignment | None:
     """An assignment with everything the scoring page shows: the proposal (organisation, partners, countries,
     domain, call) and the scores."""
-    return db.session.scalars(_review_statement(), {"assignment_id": assignment_id}).unique().one_or_none()
+    assignment = db.session.scalars(_review_statement(), {"assignment_id": assignment_id}).unique().one_or_none()
+    if assignment is not None:
+        collections = _review_collections()
+        loading.fill(assignment, collections["assignment"])
+        loading.fill(assignment.proposal, collections["proposal"])
+    return assignment
 
 
 @functools.cache
@@ -131,10 +141,17 @@ def _review_statement():
             joinedload(Assignment.proposal).joinedload(Proposal.jvap_domain),
             # A proposal names one to a few countries: joined (their rows repeat the assignment's), a statement less.
             joinedload(Assignment.proposal).joinedload(Proposal.country_rows),
-            joinedload(Assignment.proposal).selectinload(Proposal.partners).joinedload(ProposalPartner.organisation),
-            selectinload(Assignment.scores),
         )
     )
+
+
+@functools.cache
+def _review_collections() -> dict:
+    """The review's scores and the proposal's consortium, one statement each (portal.core.loading)."""
+    return {
+        "assignment": {"scores": loading.children_of(Assignment.scores)},
+        "proposal": {"partners": loading.children_of(Proposal.partners, joinedload(ProposalPartner.organisation))},
+    }
 
 
 # -- assignments -----------------------------------------------------------------------------------------------
