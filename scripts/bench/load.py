@@ -121,18 +121,26 @@ def sign_in(base_url: str, email: str, password: str, totp_secret: str | None = 
     return cookie_header()
 
 
+CHECK_FETCHES = 8
+
+
 def check(base_url: str, target: Target) -> Measure:
-    """Fetch the URL once (no redirects): its status, its query count, and for exports the time to first byte
-    (median of five requests: from sending the request to the status line)."""
+    """Fetch the URL a few times (no redirects): its status, its query count, and for exports the time to first byte
+    (median of five requests: from sending the request to the status line). The first request a worker serves also
+    reads what the process keeps (reference data, the forms of a grid): the count is the fewest of the fetches, a warm
+    worker's, which is what every later request costs."""
     measure = Measure(target)
-    response = requests.get(base_url + target.path, headers=target.headers(), timeout=120, allow_redirects=False)
-    measure.status = response.status_code
-    if response.status_code != 200:
-        measure.error = f"answered {response.status_code} (expected 200)"
-        return measure
-    measure.queries = response.headers.get("X-SQL-Queries") or (
-        "streamed" if target.export else "no header (COUNT_QUERIES off?)"
-    )
+    counts = []
+    for _ in range(CHECK_FETCHES):
+        response = requests.get(base_url + target.path, headers=target.headers(), timeout=120, allow_redirects=False)
+        measure.status = response.status_code
+        if response.status_code != 200:
+            measure.error = f"answered {response.status_code} (expected 200)"
+            return measure
+        if (header := response.headers.get("X-SQL-Queries", "")).isdigit():
+            counts.append(int(header))
+    missing = "streamed" if target.export else "no header (COUNT_QUERIES off?)"
+    measure.queries = str(min(counts)) if counts else missing
     if target.export:
         measure.ttfb_ms = statistics.median(time_to_first_byte(base_url, target) for _ in range(5))
     return measure
