@@ -141,16 +141,21 @@ def _review_statement():
             joinedload(Assignment.proposal).joinedload(Proposal.jvap_domain),
             # A proposal names one to a few countries: joined (their rows repeat the assignment's), a statement less.
             joinedload(Assignment.proposal).joinedload(Proposal.country_rows),
+            joinedload(Assignment.stage),  # then found in the session by `stage_with_grid`, without a statement
         )
     )
 
 
 @functools.cache
 def _review_collections() -> dict:
-    """The review's scores and the proposal's consortium, one statement each (portal.core.loading)."""
+    """The review's scores, the proposal's consortium and assignments, one statement each (portal.core.loading)."""
     return {
         "assignment": {"scores": loading.children_of(Assignment.scores)},
-        "proposal": {"partners": loading.children_of(Proposal.partners, joinedload(ProposalPartner.organisation))},
+        "proposal": {
+            "partners": loading.children_of(Proposal.partners, joinedload(ProposalPartner.organisation)),
+            # Who takes part in the proposal's discussion (evaluation.threads): its assignments.
+            "assignments": loading.children_of(Proposal.assignments),
+        },
     }
 
 
