@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -18,6 +19,7 @@ from portal.accounts.models import Role, User
 from portal.calls.models import Call
 from portal.core import loading
 from portal.core.db import utcnow
+from portal.core.i18n import written
 from portal.core.paging import ListPage, page_number
 from portal.evaluation import pipeline, progress
 from portal.evaluation.evaluator_models import DECLARATION_VERSION, EvaluatorProfile
@@ -217,7 +219,7 @@ class QueueRow:
     due_on: dt.date | None
     proposal_reference: str
     call_reference: str
-    call_title: str
+    call_title: str  # i18n.Written: the reader's language when the call has it
     late: bool
 
 
@@ -237,6 +239,8 @@ def evaluator_queue(user: User, page: int | None = None, per_page: int | None = 
             Proposal.reference,
             Call.reference,
             Call.title,
+            Call.language,
+            Call.translations,
         )
         .join(Assignment.proposal)
         .join(Proposal.call)
@@ -248,7 +252,18 @@ def evaluator_queue(user: User, page: int | None = None, per_page: int | None = 
     )
     today = utcnow().date()
     items = [
-        QueueRow(*row, late=progress.late(row[4], row[1], today))  # due_on, status
+        QueueRow(
+            id=row[0],
+            status=row[1],
+            assigned_at=row[2],
+            submitted_at=row[3],
+            due_on=row[4],
+            proposal_reference=row[5],
+            call_reference=row[6],
+            # In the reader's language when the call has it (like every other page that shows a call's title).
+            call_title=written(SimpleNamespace(title=row[7], language=row[8], translations=row[9]), "title"),
+            late=progress.late(row[4], row[1], today),
+        )
         for row in rows
     ]
     return ListPage(page=number, per_page=per_page, total=total, items=items)

@@ -202,3 +202,24 @@ def test_queue_shows_the_call_the_due_date_and_which_reviews_are_late(
     assert "Late" in rows["pending"] and "Late" in rows["in_progress"]
     assert "Late" not in rows["submitted"] and "Late" not in rows["conflict"]
     assert all(f"{stage.due_on.year}" in row for row in rows.values())
+
+
+def test_queue_shows_the_calls_title_in_the_readers_language(client, sign_in, session, call, make_proposal, evaluator):
+    from portal.evaluation.models import Assignment
+    from portal.proposals.models import ProposalStatus
+
+    call.language = "en"
+    call.translations = {"fr": {"title": "Appel de test en français"}}
+    proposal = make_proposal(call, status=ProposalStatus.UNDER_REVIEW)
+    from portal.evaluation import pipeline
+
+    stage = pipeline.scoring_stages(call)[0]
+    session.add(Assignment(stage=stage, proposal=proposal, evaluator=evaluator, status="in_progress"))
+    session.commit()
+    sign_in(client, evaluator)
+    assert f"{call.reference} · {call.title}" in client.get("/evaluation").get_data(as_text=True)
+    evaluator.locale = "fr"
+    session.commit()
+    with client.session_transaction() as browser:
+        browser["locale"] = "fr"
+    assert f"{call.reference} · Appel de test en français" in client.get("/evaluation").get_data(as_text=True)
