@@ -72,18 +72,8 @@ def _invitations(org_ids: set[int]):
     )
 
 
-def pending_invitations_for(user) -> list[ProposalPartner]:
-    """Invitations waiting for an answer from any of the user's organisations (draft proposals only)."""
-    return invitations_and_partnerships(user)[0]
-
-
 def pending_invitations_of(organisation: Organisation) -> list[ProposalPartner]:
     return list(db.session.scalars(_invitations({organisation.id})).unique())
-
-
-def partnerships_of(user) -> list[ProposalPartner]:
-    """Consortia the user's organisations joined as partners (accepted), most recently started first."""
-    return invitations_and_partnerships(user)[1]
 
 
 # The columns the lists read of an organisation (its name) and of a proposal.
