@@ -251,21 +251,24 @@ def evaluator_queue(user: User, page: int | None = None, per_page: int | None = 
         .offset((number - 1) * per_page)
     )
     today = utcnow().date()
-    items = [
-        QueueRow(
-            id=row[0],
-            status=row[1],
-            assigned_at=row[2],
-            submitted_at=row[3],
-            due_on=row[4],
-            proposal_reference=row[5],
-            call_reference=row[6],
-            # In the reader's language when the call has it (like every other page that shows a call's title).
-            call_title=written(SimpleNamespace(title=row[7], language=row[8], translations=row[9]), "title"),
-            late=progress.late(row[4], row[1], today),
+    items = []
+    for row in rows:
+        (id_, status, assigned_at, submitted_at, due_on, reference, call_reference, title, language, translations) = row
+        call = SimpleNamespace(title=title, language=language, translations=translations)
+        items.append(
+            QueueRow(
+                id=id_,
+                status=status,
+                assigned_at=assigned_at,
+                submitted_at=submitted_at,
+                due_on=due_on,
+                proposal_reference=reference,
+                call_reference=call_reference,
+                # In the reader's language when the call has it (like every other page that shows a call's title).
+                call_title=written(call, "title"),
+                late=progress.late(due_on, status, today),
+            )
         )
-        for row in rows
-    ]
     return ListPage(page=number, per_page=per_page, total=total, items=items)
 
 
