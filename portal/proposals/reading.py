@@ -368,11 +368,10 @@ def _table(label: str, entries: list) -> dict:
     return {"kind": "table", "label": label, "columns": columns, "rows": rows}
 
 
-def _extra_items(saved: dict, form) -> list[dict]:
+def _extra_items(saved: dict, fields) -> list[dict]:
     """Saved keys the form has no field for: shown under a label made from the key, so that nothing saved or
-    submitted is left out. `form`: the section's form, or its key (the names of its class's fields)."""
-    known = set(_unbound_fields(form)) if isinstance(form, str) else {f.short_name for f in form}
-    known |= {"declared_by_id", "declared_by", "declared_at"}
+    submitted is left out. `fields`: the names of the form's fields."""
+    known = set(fields) | {"declared_by_id", "declared_by", "declared_at"}
     return [_raw_item(_key_label(k), v) for k, v in saved.items() if k not in known and not _blank(v)]
 
 
@@ -419,7 +418,7 @@ def _read_saved(key: str, _code: str, saved_json: str) -> list[dict]:
     form = _form(key, _initial(key, saved))
     if key == "logframe":
         form.prepare(None)  # the outputs activities link to come from the form itself
-    return _read_form(form) + _extra_items(saved, form)
+    return _read_form(form) + _extra_items(saved, (f.short_name for f in form))
 
 
 @functools.cache
@@ -454,7 +453,7 @@ def _read_identification(content: Content) -> list[dict]:
         {"kind": "choice", "label": _label("identification", "jvap_domain_id"), "value": content.domain or ""},
         {"kind": "choices", "label": _label("identification", "dialogue_ids"), "values": list(content.dialogues)},
         _text_item(_label("identification", "start_month"), saved.get("start_month") or ""),
-        *_extra_items({k: v for k, v in saved.items() if k != "start_month"}, "identification"),
+        *_extra_items({k: v for k, v in saved.items() if k != "start_month"}, _unbound_fields("identification")),
     ]
 
 
@@ -520,7 +519,7 @@ def _read_declarations(content: Content) -> list[dict]:
         if when is not None:
             when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
             items.append({"kind": "declared", "by": saved.get("declared_by") or "", "at": when})
-    return items + _extra_items(saved, form)
+    return items + _extra_items(saved, (f.short_name for f in form))
 
 
 _READERS = {
