@@ -225,9 +225,10 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from portal.core import countries, facility, i18n
+    from portal.core import countries, facility, fragments, i18n
 
     app.jinja_env.globals.update(
+        render_macro=fragments.render_macro,
         country_name=lambda code: countries.name(code, i18n.locale_code()),
         locale_code=i18n.locale_code,
         colon=i18n.colon,

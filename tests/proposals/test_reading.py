@@ -212,6 +212,24 @@ def test_texts_keep_their_paragraphs_and_are_escaped(client, login, applicant, p
     assert "<script>" not in section
 
 
+def test_a_changed_section_reads_changed_at_once(client, login, applicant, proposal):
+    """The read-out's HTML is kept per process by its content (portal/core/fragments.py): a change is a new content,
+    read at the next request, and the content of before, if it comes back, reads as before."""
+    login(client, applicant)
+    before = _section(_page(client, proposal), "section-relevance")
+    data = section_data(proposal)["relevance"]
+    original = data["objectives"]
+    data["objectives"] = "Objectives changed after the first reading."
+    save_section(proposal, "relevance", data, by=applicant, expected_version=None)
+    db.session.commit()
+    after = _section(_page(client, proposal), "section-relevance")
+    assert "Objectives changed after the first reading." in after and after != before
+    data["objectives"] = original
+    save_section(proposal, "relevance", data, by=applicant, expected_version=None)
+    db.session.commit()
+    assert _section(_page(client, proposal), "section-relevance") == before
+
+
 def test_attachments_are_listed_with_an_access_checked_link(client, login, applicant, proposal, make_user, session):
     key = storage.new_key("attachments", ".pdf")
     storage.put(key, b"%PDF-1.7 statutes")
