@@ -33,6 +33,9 @@ def create_app(config: Config | None = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     app.config.from_object(config or config_from_env())
+    from portal.core.i18n import PortalRequest
+
+    app.request_class = PortalRequest  # WTForms' messages read once per process (core/i18n.py)
     app.url_map.converters["int"] = DatabaseIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -7,16 +7,17 @@ import functools
 import zoneinfo
 from decimal import Decimal
 
-from babel import Locale
+from babel import Locale, support
 from babel.dates import format_date as _format_date
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 from babel.numbers import parse_pattern as _parse_number_pattern
-from flask import current_app, g, has_request_context, request, session
+from flask import Request, current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 
 def select_locale() -> str:
@@ -73,6 +74,28 @@ def locale_code() -> str:
     if state is not None and locale is not None and getattr(state, "babel_locale", None) is locale:
         state.portal_locale_code = (locale, code)
     return code
+
+
+@functools.lru_cache(maxsize=16)
+def wtforms_translations(code: str):
+    """WTForms' own messages ("This field is required.") in a language, read once per process: Flask-WTF reads its
+    catalogue from disk again at every request that builds a form (a twentieth of the scoring page)."""
+    return support.Translations.load(messages_path(), [code], domain="wtforms")
+
+
+class PortalRequest(Request):
+    """The application's request: WTForms' translations from `wtforms_translations`, in the language of the moment.
+    Flask-WTF looks for them in the request's `wtforms_translations` attribute, and reads its catalogue itself (and
+    keeps it for the rest of the request, whatever force_locale() says after) only when the attribute is missing
+    (flask_wtf/i18n.py). tests/core/test_wtforms_translations.py checks both."""
+
+    @property
+    def wtforms_translations(self):
+        return wtforms_translations(locale_code())
+
+    @wtforms_translations.setter
+    def wtforms_translations(self, _value) -> None:
+        pass  # Flask-WTF sets what it loaded when the attribute was missing; it never is here
 
 
 class RequestDomain(Domain):
