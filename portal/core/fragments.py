@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from portal.core.i18n import locale_code, select_timezone
 
-MAX_BYTES = 16 * 1024 * 1024  # of kept HTML per application (process); a proposal's read-out is 10-60 kB
+MAX_BYTES = 16 * 1024 * 1024  # characters of kept HTML per application (process); a read-out is 10-60 thousand
 _PLAIN = (str, int, float, Decimal, dt.date, dt.time, type(None))  # bool is an int; datetime a date
 
 
