@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.accounts.forms import ROLE_LABELS, strip
 from portal.accounts.operations import STAFF_INVITATION_ROLES
+from portal.core.fields import DateField
 
 
 class InviteStaffForm(FlaskForm):

@@ -14,14 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    DecimalField,
     FieldList,
     FileField,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -42,6 +39,7 @@ from portal.calls.labels import (
 )
 from portal.core import uploads
 from portal.core.amounts import AmountError, parse_decimal
+from portal.core.fields import DateTimeLocalField, DecimalField, IntegerField
 from portal.organisations.forms import TYPE_LABELS
 
 DEFAULT_TIMEZONE = "Europe/Brussels"

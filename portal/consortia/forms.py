@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import strip
 from portal.core import countries
+from portal.core.fields import IntegerField
 from portal.core.i18n import locale_code
 from portal.proposals.models import PartnerRole
 from portal.proposals.sections import SECTION_KEYS, SECTION_TITLES

@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.core.fields import DecimalField, IntegerField
 from portal.evaluation.forms import comment_field_name, score_field_name
 from portal.evaluation.models import EvaluationStage
 from portal.evaluation.queries import scale_label

@@ -7,19 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    SelectField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.core.fields import DateField, DecimalField
 from portal.evaluation.models import DecisionOutcome, EvaluationStage
 from portal.evaluation.operations import MIN_DECISION_REASON
 from portal.evaluation.queries import scale_label

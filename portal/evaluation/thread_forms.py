@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 
 from portal.calls.forms import DATETIME_LOCAL_FORMATS
+from portal.core.fields import DateTimeLocalField
 from portal.evaluation.threads import ANSWER_MAX_LENGTH, MESSAGE_MAX_LENGTH, QUESTION_MAX_LENGTH
 
 

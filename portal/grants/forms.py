@@ -6,19 +6,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    DateField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.calls.forms import MoneyField
+from portal.core.fields import DateField
 from portal.grants.models import GrantRole, TrancheKind
 from portal.grants.payments import KIND_LABELS as TRANCHE_KIND_LABELS
 from portal.grants.reporting import LABELS as REPORT_LABELS

@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -21,6 +20,7 @@ from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, 
 
 from portal.accounts.forms import strip
 from portal.core import countries
+from portal.core.fields import IntegerField
 from portal.core.i18n import locale_code
 from portal.core.ids import parse_id
 from portal.organisations.models import OrganisationType

@@ -21,7 +21,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -30,6 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.fields import IntegerField
 from portal.core.ids import whole_number
 from portal.proposals.form_rules import LEVELS, WORD_LIMITS, activities, saved_data
 

@@ -111,6 +111,13 @@ def test_question_and_deadline_are_required(session, client, sign_in, proposal, 
         f"/manage/proposals/{proposal.id}/clarifications/new", data={"question": "Which partner signs?", "due_at": ""}
     )
     assert response.status_code == 422
+    # Nothing typed is no date: the deadline is asked for (portal/core/fields.py), not "not a valid date".
+    assert "Enter the date and time by which the applicant must answer." in response.get_data(as_text=True)
+    response = client.post(
+        f"/manage/proposals/{proposal.id}/clarifications/new",
+        data={"question": "Which partner signs?", "due_at": "soon"},
+    )
+    assert response.status_code == 422
     assert "Enter a date and time, for example 2025-09-15 12:00." in response.get_data(as_text=True)
 
 
