@@ -3,6 +3,7 @@ the French catalogue, translated, not fuzzy, with the same placeholders."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,21 @@ def test_french_placeholders_match():
         french = read_po(fh, locale="fr")
     problems = [(message.id, errors) for message, errors in french.check() if errors]
     assert not problems, problems[:10]
+
+
+def test_french_punctuation_has_its_narrow_no_break_space():
+    """French puts a narrow no-break space (U+202F) before : ; ! ? and », and after «: never a plain space, which
+    would let the sign start a line, nor sometimes a wider no-break space (U+00A0), which looks uneven beside it."""
+    with CATALOGUE.open("rb") as fh:
+        french = read_po(fh, locale="fr")
+    wrong = re.compile("[ \u00a0][:;!?\u00bb]|\u00ab[ \u00a0]")
+    problems = []
+    for message in french:
+        if not message.id:
+            continue  # the header
+        texts = [message.string] if isinstance(message.string, str) else list(message.string)
+        problems += [(message.id, text) for text in texts if wrong.search(text)]
+    assert not problems, f"{len(problems)} French messages: {problems[:5]}"
 
 
 def test_pages_render_in_french(app, client):
