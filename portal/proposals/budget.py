@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
-from babel.numbers import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core import audit
 from portal.core.amounts import AmountError, parse_decimal
-from portal.core.i18n import locale_code, money
+from portal.core.i18n import money, number
 from portal.extensions import db
 from portal.proposals.models import (
     BudgetCategory,
@@ -103,15 +102,18 @@ def round_pct(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
 
 
 def format_rate(value: Decimal | None, rounding: str = ROUND_HALF_UP) -> str:
-    """A measured rate with two decimals, written the reader's way ("6.25%", "6,25 %")."""
+    """A measured rate with two decimals, written the reader's way ("6.25%", "6,25 %"), as the budget page's script
+    writes it too (the pattern is the form's `data-percent`)."""
     if value is None:
         return "—"
-    return format_percent(round_pct(value, rounding) / HUNDRED, format="#,##0.00%", locale=locale_code())
+    return _("%(value)s%%", value=number(round_pct(value, rounding), 2))
 
 
 def format_limit(value: Decimal) -> str:
-    """A rule's percentage as the call states it: "7%", "7.5%", "10%"."""
-    return format_percent(Decimal(value) / HUNDRED, format="#,##0.##%", locale=locale_code())
+    """A rule's percentage as the call's page states it: "7%", "7.5%", "10%" ("10 %" in French)."""
+    from portal.calls.labels import percent
+
+    return percent(value)
 
 
 @dataclass

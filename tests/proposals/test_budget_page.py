@@ -447,3 +447,16 @@ def test_figures_are_written_the_readers_way(client, login, applicant, draft, se
     assert "108\u202f000,00\xa0€" in text  # the total budget, as French writes it
     assert 'value="10000.5"' not in text and 'value="10000.50"' in text
     assert 'data-locale="fr"' in text
+    # Rates as the call's page writes them, the rules' and the measured ones alike, and the script's pattern for
+    # the rates it writes as the applicant types (portal/static/js/proposal-budget.js).
+    assert "Au moins 10\xa0% du budget total." in text and "Au maximum 7\xa0% des coûts directs." in text
+    # 10,000.50 of 108,000.00 is 9.2593 %: co-financing is rounded down, towards the call's minimum.
+    assert "Le cofinancement représente 9,25\xa0% du budget total" in text
+    assert 'data-budget-out="cofinancing_rate">9,25\xa0%</span>' in text  # the totals table
+    assert 'data-percent="{}\xa0%"' in text
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"
+    english = _text(client.get(_url(draft)))
+    assert "At least 10% of the total budget." in english and "Co-financing is 9.25% of the total budget" in english
+    assert 'data-budget-out="cofinancing_rate">9.25%</span>' in english
+    assert 'data-percent="{}%"' in english

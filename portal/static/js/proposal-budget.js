@@ -15,6 +15,8 @@
   var locale = form.getAttribute("data-locale") || document.documentElement.lang || "en";
   var moneyFormat = new Intl.NumberFormat(locale, { style: "currency", currency: "EUR" });
   var rateFormat = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /* "{}%", or "{} %" in French: the server's own way of writing a rate (proposals/budget.py format_rate). */
+  var percentPattern = form.getAttribute("data-percent") || "{}%";
 
   var SPACES = /[\s\u00a0\u202f_]/g;
   var PLAIN = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
@@ -71,7 +73,7 @@
 
   function formatRate(hundredths) {
     if (hundredths === null) return "—";
-    return rateFormat.format(centsToString(hundredths)) + "%";
+    return percentPattern.replace("{}", rateFormat.format(centsToString(hundredths)));
   }
 
   function cell(row, name) {
