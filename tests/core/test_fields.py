@@ -7,6 +7,7 @@ import importlib
 import inspect
 import pkgutil
 
+import pytest
 from flask import session
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
@@ -50,64 +51,53 @@ def test_every_form_reads_its_numbers_and_dates_first():
     assert checked >= 40  # the forms have 43 such fields today: the walk found them
 
 
-def test_text_that_is_not_a_value_gets_one_message_per_field(app):
-    with app.test_request_context():
-        app.config["WTF_CSRF_ENABLED"], before = False, app.config["WTF_CSRF_ENABLED"]
-        try:
-            tried = 0
-            for cls in _form_classes():
-                names = [name for name, _class in _read_from_text(cls)]
-                if not names:
-                    continue
-                form = cls(formdata=MultiDict(dict.fromkeys(names, "abc")))
-                try:
-                    form.validate()
-                except TypeError:
-                    continue  # a form that is given its choices by its page: the test above covers its fields
-                for name in names:
-                    errors = form[name].errors
-                    assert len(errors) == 1, f"{cls.__name__}.{name}: {errors}"
-                tried += 1
-            assert tried >= 8
-        finally:
-            app.config["WTF_CSRF_ENABLED"] = before
+@pytest.fixture
+def no_csrf(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
 
 
-def test_a_readable_value_is_still_checked_and_the_message_is_in_the_readers_language(app):
+def _validated(cls, data: dict):
+    form = cls(formdata=MultiDict(data))
+    form.validate()
+    return form
+
+
+def test_text_that_is_not_a_value_gets_one_message_per_field(app, no_csrf):
+    tried = 0
     with app.test_request_context():
-        app.config["WTF_CSRF_ENABLED"], before = False, app.config["WTF_CSRF_ENABLED"]
-        try:
-            form = StageSettingsForm(formdata=MultiDict({"evaluators_required": "abc", "divergence_percent": "250"}))
-            form.validate()
-            assert form.evaluators_required.errors == ["Not a valid integer value."]
-            assert form.divergence_percent.errors == ["Number must be between 0 and 100."]  # read, then checked
-        finally:
-            app.config["WTF_CSRF_ENABLED"] = before
+        for cls in _form_classes():
+            names = [name for name, _class in _read_from_text(cls)]
+            if not names:
+                continue
+            try:
+                form = _validated(cls, dict.fromkeys(names, "abc"))
+            except TypeError:
+                continue  # a form that is given its choices by its page: the test above covers its fields
+            for name in names:
+                assert len(form[name].errors) == 1, f"{cls.__name__}.{name}: {form[name].errors}"
+            tried += 1
+    assert tried >= 8
+
+
+def test_a_readable_value_is_still_checked_and_the_message_is_in_the_readers_language(app, no_csrf):
+    with app.test_request_context():
+        form = _validated(StageSettingsForm, {"evaluators_required": "abc", "divergence_percent": "250"})
+        assert form.evaluators_required.errors == ["Not a valid integer value."]
+        assert form.divergence_percent.errors == ["Number must be between 0 and 100."]  # read, then checked
     with app.app_context(), app.test_request_context():
         session["locale"] = "fr"
-        app.config["WTF_CSRF_ENABLED"] = False
-        try:
-            form = StageSettingsForm(formdata=MultiDict({"evaluators_required": "abc"}))
-            form.validate()
-            assert form.evaluators_required.errors == ["N'est pas un entier valide."]
-        finally:
-            app.config["WTF_CSRF_ENABLED"] = before
+        form = _validated(StageSettingsForm, {"evaluators_required": "abc"})
+        assert form.evaluators_required.errors == ["N'est pas un entier valide."]
 
 
-def test_nothing_typed_is_no_value_for_the_fields_own_rules(app):
+def test_nothing_typed_is_no_value_for_the_fields_own_rules(app, no_csrf):
     from portal.evaluation.committee_forms import ShortlistForm
 
     with app.test_request_context():
-        app.config["WTF_CSRF_ENABLED"], before = False, app.config["WTF_CSRF_ENABLED"]
-        try:
-            for blank in ("", "   "):
-                # Required: the field's own message, not "Not a valid decimal value.".
-                form = StageSettingsForm(formdata=MultiDict({"divergence_percent": blank}))
-                form.validate()
-                assert form.divergence_percent.errors == ["Enter a percentage."], blank
-                # Optional: no value, no message.
-                form = ShortlistForm(formdata=MultiDict({"number": blank}))
-                form.validate()
-                assert form.number.data is None and form.number.errors == [], blank
-        finally:
-            app.config["WTF_CSRF_ENABLED"] = before
+        for blank in ("", "   "):
+            # Required: the field's own message, not "Not a valid decimal value.".
+            form = _validated(StageSettingsForm, {"divergence_percent": blank})
+            assert form.divergence_percent.errors == ["Enter a percentage."], blank
+            # Optional: no value, no message.
+            form = _validated(ShortlistForm, {"number": blank})
+            assert form.number.data is None and form.number.errors == [], blank
