@@ -102,10 +102,12 @@ def label(table: dict, value: str | None) -> str:
     return str(table.get(value or "", value or ""))
 
 
-def percent(value: Decimal | int) -> str:
-    """A rate as the reader's language writes it, without needless decimals: 7%, 7.5%, 12.25%."""
+def percent(value: Decimal | int, places: int | None = None) -> str:
+    """A rate as the reader's language writes it ("7 %" in French): with `places` decimals, or else without needless
+    ones: 7%, 7.5%, 12.25%."""
     from portal.core.i18n import number
 
     value = Decimal(value)
-    places = next(p for p in (0, 1, 2) if value == round(value, p)) if value == round(value, 2) else 2
+    if places is None:
+        places = next(p for p in (0, 1, 2) if value == round(value, p)) if value == round(value, 2) else 2
     return _("%(value)s%%", value=number(value, places))

@@ -24,9 +24,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.calls.labels import percent
 from portal.core import audit
 from portal.core.amounts import AmountError, parse_decimal
-from portal.core.i18n import money, number
+from portal.core.i18n import money
 from portal.extensions import db
 from portal.proposals.models import (
     BudgetCategory,
@@ -106,13 +107,11 @@ def format_rate(value: Decimal | None, rounding: str = ROUND_HALF_UP) -> str:
     writes it too (the pattern is the form's `data-percent`)."""
     if value is None:
         return "—"
-    return _("%(value)s%%", value=number(round_pct(value, rounding), 2))
+    return percent(round_pct(value, rounding), places=2)
 
 
 def format_limit(value: Decimal) -> str:
     """A rule's percentage as the call's page states it: "7%", "7.5%", "10%" ("10 %" in French)."""
-    from portal.calls.labels import percent
-
     return percent(value)
 
 
